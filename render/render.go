@@ -1,0 +1,110 @@
+// Package render turns the resolved model into bundle files. It sees only the
+// model (package compiler) and does no I/O: the caller passes in whatever it
+// needs from outside (previous verifiers, a random source) and writes the
+// files with package golden.
+package render
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"sort"
+
+	"github.com/pgcc-dev/pgcc/compiler"
+)
+
+// File is one rendered bundle file.
+type File struct {
+	Path string // slash-separated, relative to the bundle root
+	Data []byte
+	Mode fs.FileMode
+}
+
+// Modes used by the bundle (README "Bundle layout").
+const (
+	ModePublic fs.FileMode = 0o644
+	ModeSecret fs.FileMode = 0o600 // files holding credentials
+)
+
+// Options for a render.
+type Options struct {
+	// Clusters limits rendering to these clusters (all when empty).
+	Clusters []string
+	// Previous returns the bytes of a file of the previous bundle (the -o
+	// directory or the --check target), or nil. Renderers use it to reuse
+	// SCRAM verifiers that still validate, so rebuilds change no byte.
+	Previous func(path string) []byte
+	// Rand is the source of random salts for new SCRAM verifiers.
+	Rand io.Reader
+}
+
+// Context is what a renderer gets besides the model.
+type Context struct {
+	Fleet *compiler.Fleet
+	Opts  Options
+	// Warnings collects non-fatal findings of renderers.
+	Warnings compiler.Diags
+}
+
+// ClusterRenderer renders the files of one cluster.
+type ClusterRenderer struct {
+	Name   string
+	Render func(ctx *Context, cl *compiler.Cluster) ([]File, error)
+}
+
+// clusterRenderers is the list of renderers, in a fixed order. Each
+// renderer issue adds its entry here.
+var clusterRenderers = []ClusterRenderer{
+	{Name: "model", Render: renderModel},
+}
+
+// FleetRenderer renders files that do not belong to one cluster
+// (haproxy/<group>/ for delegated services).
+type FleetRenderer struct {
+	Name   string
+	Render func(ctx *Context, clusters []*compiler.Cluster) ([]File, error)
+}
+
+var fleetRenderers = []FleetRenderer{}
+
+// Render renders the bundle files of the selected clusters, sorted by path.
+func Render(f *compiler.Fleet, opts Options) ([]File, compiler.Diags, error) {
+	ctx := &Context{Fleet: f, Opts: opts}
+	if ctx.Opts.Previous == nil {
+		ctx.Opts.Previous = func(string) []byte { return nil }
+	}
+	selected := map[string]bool{}
+	for _, c := range opts.Clusters {
+		selected[c] = true
+	}
+	var clusters []*compiler.Cluster
+	for _, cl := range f.Clusters {
+		if len(selected) == 0 || selected[cl.Name] {
+			clusters = append(clusters, cl)
+		}
+	}
+	var files []File
+	for _, cl := range clusters {
+		for _, r := range clusterRenderers {
+			fs, err := r.Render(ctx, cl)
+			if err != nil {
+				return nil, nil, fmt.Errorf("render %s for cluster %s: %w", r.Name, cl.Name, err)
+			}
+			files = append(files, fs...)
+		}
+	}
+	for _, r := range fleetRenderers {
+		fs, err := r.Render(ctx, clusters)
+		if err != nil {
+			return nil, nil, fmt.Errorf("render %s: %w", r.Name, err)
+		}
+		files = append(files, fs...)
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	for i := 1; i < len(files); i++ {
+		if files[i].Path == files[i-1].Path {
+			return nil, nil, fmt.Errorf("two renderers wrote %s", files[i].Path)
+		}
+	}
+	return files, ctx.Warnings, nil
+}
