@@ -52,10 +52,38 @@ type ClusterRenderer struct {
 	Render func(ctx *Context, cl *compiler.Cluster) ([]File, error)
 }
 
-// clusterRenderers is the list of renderers, in a fixed order. Each
-// renderer issue adds its entry here.
+// clusterRenderers is the list of renderers. Each renderer file registers
+// itself from init (Go runs them in file-name order, so the order is fixed;
+// it does not matter anyway: Render sorts the files by path).
 var clusterRenderers = []ClusterRenderer{
 	{Name: "model", Render: renderModel},
+}
+
+// RegisterCluster adds a cluster renderer (call from init).
+func RegisterCluster(r ClusterRenderer) { clusterRenderers = append(clusterRenderers, r) }
+
+// RegisterFleet adds a fleet renderer (call from init).
+func RegisterFleet(r FleetRenderer) { fleetRenderers = append(fleetRenderers, r) }
+
+// Linter is a lint pass that needs renderer logic (e.g. HBA lines after
+// alias expansion). compiler.Lint covers lints on the model alone.
+type Linter struct {
+	Name string
+	Run  func(f *compiler.Fleet) compiler.Diags
+}
+
+var linters []Linter
+
+// RegisterLinter adds a render-level lint pass (call from init).
+func RegisterLinter(l Linter) { linters = append(linters, l) }
+
+// Lint runs every render-level lint pass.
+func Lint(f *compiler.Fleet) compiler.Diags {
+	var out compiler.Diags
+	for _, l := range linters {
+		out = append(out, l.Run(f)...)
+	}
+	return out.Sorted()
 }
 
 // FleetRenderer renders files that do not belong to one cluster

@@ -382,7 +382,7 @@ func (e *env) lint(args []string) int {
 	if len(res.Fleet.NoFacts) > 0 {
 		fmt.Fprintf(e.stderr, "pgcc: lint: no hardware facts for %s; fact-dependent lints skipped for them\n", strings.Join(res.Fleet.NoFacts, ", "))
 	}
-	warns := append(res.Diags.Warnings(), compiler.Lint(res.Fleet)...).Sorted()
+	warns := append(append(res.Diags.Warnings(), compiler.Lint(res.Fleet)...), render.Lint(res.Fleet)...).Sorted()
 	if in.format == "json" {
 		printDiags(e.stdout, warns, "json")
 	} else {
