@@ -75,7 +75,13 @@ type Fleet struct {
 	Clusters  []*Cluster
 	HostOrder []string
 	NoFacts   []string // instances without hardware facts (lint only)
+
+	badPaths map[string]bool
 }
+
+// ShapeFailed reports whether the value's shape failed validation (stage 2);
+// rules skip such values so one mistake gives one error (inventory.md §6).
+func (f *Fleet) ShapeFailed(v Value) bool { return f.badPaths[v.Prov.Path] }
 
 // Cluster returns the cluster named name, or nil.
 func (f *Fleet) Cluster(name string) *Cluster {

@@ -361,7 +361,7 @@ func (c *compilation) hostVars(addr string) map[string]Value {
 }
 
 func (c *compilation) resolveFleet(pgHosts map[string]bool) *Fleet {
-	f := &Fleet{HostOrder: c.inv.HostOrder}
+	f := &Fleet{HostOrder: c.inv.HostOrder, badPaths: c.badPaths}
 	for _, g := range c.inv.Groups {
 		f.Groups = append(f.Groups, g.Name)
 	}

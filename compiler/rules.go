@@ -183,7 +183,23 @@ func (c *compilation) checkCluster(f *Fleet, cl *Cluster) {
 	}
 	c.decodeObjects(cl)
 	c.checkObjects(f, cl)
+	for _, r := range clusterRules {
+		c.diags = append(c.diags, r.Check(f, cl)...)
+	}
 }
+
+// ClusterRule is a Go rule of stage 4 added by a later feature (HBA rule
+// validation, tuning checks, …). It returns errors (or warnings) in the
+// inventory format. Use Fleet.ShapeFailed to skip values whose shape failed.
+type ClusterRule struct {
+	Name  string
+	Check func(f *Fleet, cl *Cluster) Diags
+}
+
+var clusterRules []ClusterRule
+
+// RegisterRule adds a stage-4 rule (call from init).
+func RegisterRule(r ClusterRule) { clusterRules = append(clusterRules, r) }
 
 // orderPlans lists Pigsty's plans in their documented order, then custom ones.
 func orderPlans(names []string) []string {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"sort"
+	"sync"
 
 	"github.com/pgcc-dev/pgcc/compiler"
 )
@@ -44,6 +45,9 @@ type Context struct {
 	Opts  Options
 	// Warnings collects non-fatal findings of renderers.
 	Warnings compiler.Diags
+
+	vmu       sync.Mutex
+	verifiers map[string]string
 }
 
 // ClusterRenderer renders the files of one cluster.

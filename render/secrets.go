@@ -1,0 +1,89 @@
+package render
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/pgcc-dev/pgcc/compiler"
+	"github.com/pgcc-dev/pgcc/render/scram"
+)
+
+// verifierCache makes roles.sql and every userlist.txt of a cluster agree on
+// one verifier per role within a build.
+type verifierCache struct {
+	mu sync.Mutex
+	m  map[string]string // cluster\x00role → verifier
+}
+
+var verifierRE = regexp.MustCompile(`SCRAM-SHA-256\$[0-9]+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+`)
+
+// Verifier returns what to store for a role's password (README "Secrets"):
+// a password given as a SCRAM verifier or md5 hash passes through; otherwise
+// a SCRAM-SHA-256 verifier that still validates against the plaintext is
+// reused from the previous bundle (the cluster's sql/roles.sql or any of its
+// pgbouncer/userlist.txt), so rebuilding an unchanged inventory changes no
+// byte; otherwise a new verifier with a random salt. The plaintext never
+// leaves this function.
+func (ctx *Context) Verifier(cl *compiler.Cluster, role, password string) (string, error) {
+	if scram.IsVerifier(password) || scram.IsMD5(password) {
+		return password, nil
+	}
+	ctx.vmu.Lock()
+	defer ctx.vmu.Unlock()
+	if ctx.verifiers == nil {
+		ctx.verifiers = map[string]string{}
+	}
+	key := cl.Name + "\x00" + role
+	if v, ok := ctx.verifiers[key]; ok && scram.Check(v, password) {
+		return v, nil
+	}
+	for _, cand := range ctx.previousVerifiers(cl, role) {
+		if scram.Check(cand, password) {
+			ctx.verifiers[key] = cand
+			return cand, nil
+		}
+	}
+	if ctx.Opts.Rand == nil {
+		return "", fmt.Errorf("no random source for a new verifier of role %q", role)
+	}
+	v, err := scram.New(password, ctx.Opts.Rand)
+	if err != nil {
+		return "", fmt.Errorf("verifier for role %q: %w", role, err)
+	}
+	ctx.verifiers[key] = v
+	return v, nil
+}
+
+// previousVerifiers collects verifiers written for role in the previous
+// bundle: lines of roles.sql that name the role (as "role" or 'role'), and
+// the role's line in each userlist.txt.
+func (ctx *Context) previousVerifiers(cl *compiler.Cluster, role string) []string {
+	var out []string
+	files := []string{path.Join(cl.Name, "sql", "roles.sql")}
+	for _, m := range cl.Members {
+		files = append(files, path.Join(cl.Name, m.Name, "pgbouncer", "userlist.txt"))
+	}
+	quotedID := `"` + strings.ReplaceAll(role, `"`, `""`) + `"`
+	quotedLit := `'` + strings.ReplaceAll(role, `'`, `''`) + `'`
+	for _, f := range files {
+		data := ctx.Opts.Previous(f)
+		if data == nil {
+			continue
+		}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+		for sc.Scan() {
+			line := sc.Text()
+			if !strings.Contains(line, quotedID) && !strings.Contains(line, quotedLit) {
+				continue
+			}
+			out = append(out, verifierRE.FindAllString(line, -1)...)
+		}
+	}
+	return out
+}
