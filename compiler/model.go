@@ -95,15 +95,15 @@ func (f *Fleet) Cluster(name string) *Cluster {
 
 // Cluster is a PGSQL cluster: every instance sharing one pg_cluster value.
 type Cluster struct {
-	Name       string
-	Members    []*Instance // inventory order
-	Primary    *Instance
-	MemberIPs  []string // sorted as strings (pg_cluster_members)
-	Users      []*User
-	Databases  []*Database
-	Services   []*Service // pg_default_services then pg_services
-	HBARules   []*HBARule // pg_default_hba_rules then pg_hba_rules
-	PgbHBARules []*HBARule // pgb_default_hba_rules then pgb_hba_rules
+	Name         string
+	Members      []*Instance // inventory order
+	Primary      *Instance
+	MemberIPs    []string // sorted as strings (pg_cluster_members)
+	Users        []*User
+	Databases    []*Database
+	Services     []*Service // pg_default_services then pg_services
+	HBARules     []*HBARule // pg_default_hba_rules then pg_hba_rules
+	PgbHBARules  []*HBARule // pgb_default_hba_rules then pgb_hba_rules
 	DefaultRoles []*User
 }
 

@@ -77,28 +77,28 @@ type RoleGrant struct {
 // User is an item of pg_users or pg_default_roles (sql.md).
 type User struct {
 	obj
-	Name        string
-	State       string // create (default) or absent
-	Password    string // plaintext, SCRAM verifier or md5 hash; never printed
-	HasPassword bool
-	Login       *bool
-	Superuser   *bool
-	CreateDB    *bool
-	CreateRole  *bool
-	Inherit     *bool
-	Replication *bool
-	BypassRLS   *bool
-	ConnLimit   *int
-	ExpireIn    *int
-	ExpireAt    string
-	Comment     string
-	Roles       []RoleGrant
-	Parameters  map[string]any
-	Pgbouncer   bool
-	PoolMode    string
+	Name          string
+	State         string // create (default) or absent
+	Password      string // plaintext, SCRAM verifier or md5 hash; never printed
+	HasPassword   bool
+	Login         *bool
+	Superuser     *bool
+	CreateDB      *bool
+	CreateRole    *bool
+	Inherit       *bool
+	Replication   *bool
+	BypassRLS     *bool
+	ConnLimit     *int
+	ExpireIn      *int
+	ExpireAt      string
+	Comment       string
+	Roles         []RoleGrant
+	Parameters    map[string]any
+	Pgbouncer     bool
+	PoolMode      string
 	PoolConnLimit *int
-	BackupTool  string
-	Default     bool // from pg_default_roles
+	BackupTool    string
+	Default       bool // from pg_default_roles
 }
 
 func decodeUser(n *schema.Node, path string, def bool) *User {

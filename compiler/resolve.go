@@ -14,11 +14,11 @@ import (
 
 // Options control a compilation.
 type Options struct {
-	Files  []string // -i files, merged in order
-	Names  []string // with Datas: in-memory inputs (tests, fuzzing); used when Files is empty
-	Datas  [][]byte
-	Vars   []string // --var KEY=VALUE
-	Facts  string   // --facts FILE
+	Files []string // -i files, merged in order
+	Names []string // with Datas: in-memory inputs (tests, fuzzing); used when Files is empty
+	Datas [][]byte
+	Vars  []string // --var KEY=VALUE
+	Facts string   // --facts FILE
 	// SkipFactErrors makes missing hardware facts a note instead of an
 	// error (pgcc lint, which has no --facts). Hosts without facts are listed
 	// in Fleet.NoFacts.
@@ -174,6 +174,13 @@ func varPathOf(p string) string {
 		return p
 	}
 	if i := strings.IndexAny(rest, ".["); i >= 0 {
+		// An error inside a list item marks only that item (var[i]): rules
+		// skip the item, not the whole list (no cascades, but no lost checks).
+		if rest[i] == '[' {
+			if j := strings.IndexByte(rest[i:], ']'); j > 0 {
+				return base + rest[:i+j+1]
+			}
+		}
 		rest = rest[:i]
 	}
 	return base + rest

@@ -272,10 +272,16 @@ func (c *compilation) decodeObjects(cl *Cluster) {
 			return
 		}
 		for i, it := range items {
-			fn(it, itemPath(base, name, i), i)
+			p := itemPath(base, name, i)
+			if c.badPaths[p] {
+				continue
+			}
+			fn(it, p, i)
 		}
 	}
-	decodeList("pg_default_roles", func(n *schema.Node, p string, _ int) { cl.DefaultRoles = append(cl.DefaultRoles, decodeUser(n, p, true)) })
+	decodeList("pg_default_roles", func(n *schema.Node, p string, _ int) {
+		cl.DefaultRoles = append(cl.DefaultRoles, decodeUser(n, p, true))
+	})
 	decodeList("pg_users", func(n *schema.Node, p string, _ int) { cl.Users = append(cl.Users, decodeUser(n, p, false)) })
 	decodeList("pg_databases", func(n *schema.Node, p string, _ int) { cl.Databases = append(cl.Databases, decodeDatabase(n, p)) })
 	decodeList("pg_default_services", func(n *schema.Node, p string, _ int) {

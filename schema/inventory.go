@@ -35,9 +35,9 @@ type Host struct {
 }
 
 // Path helpers for messages.
-func VarsPath() string                    { return "all.vars" }
-func GroupVarsPath(g string) string       { return "all.children." + g + ".vars" }
-func HostPath(g, addr string) string      { return "all.children." + g + ".hosts." + addr }
+func VarsPath() string               { return "all.vars" }
+func GroupVarsPath(g string) string  { return "all.children." + g + ".vars" }
+func HostPath(g, addr string) string { return "all.children." + g + ".hosts." + addr }
 func (g *Group) Host(addr string) *Host {
 	for _, h := range g.Hosts {
 		if h.Addr == addr {

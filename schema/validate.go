@@ -196,7 +196,10 @@ func parentPath(p string) string {
 
 func cleanPath(p []string) []string {
 	out := make([]string, 0, len(p))
-	for _, e := range p {
+	for i, e := range p {
+		if i == 0 && strings.HasPrefix(e, "#") {
+			continue // the definition the value was unified with (#Vars, #User, …)
+		}
 		if uq, err := strconv.Unquote(e); err == nil && strings.HasPrefix(e, `"`) {
 			e = uq
 		}
