@@ -17,6 +17,10 @@ type obj struct {
 	Raw  map[string]any
 	Keys map[string]Src // per-key positions (value nodes)
 	Set  []string       // keys as written, in order
+	// Broken marks an object whose shape failed validation: its name still
+	// counts (so an owner naming it is not a second error), but no other
+	// rule looks at it and nothing renders it (there are errors anyway).
+	Broken bool
 }
 
 // KeySrc returns where key k was written, or the object's own position.

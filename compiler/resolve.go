@@ -52,6 +52,11 @@ type compilation struct {
 	badPaths map[string]bool // variable paths whose shape failed (stage 4 skips them)
 	groupsOf map[string][]*schema.Group
 	defaults map[string]*schema.Node
+	// curBroken is set while decoding a list item whose shape failed.
+	curBroken bool
+	// clusterConflict marks hosts given two clusters: their other
+	// same-layer conflicts follow from it and are not reported again.
+	clusterConflict map[string]bool
 }
 
 func (c *compilation) iface(n *schema.Node) any {
@@ -343,7 +348,11 @@ func (c *compilation) hostVars(addr string) map[string]Value {
 					if !reflect.DeepEqual(prev.V, c.iface(e.Value)) {
 						if e.Key == "pg_cluster" {
 							c.errorf(e.Value.Pos, p.Path, "id-host", "host %s is already in cluster %s (all.children.%s)", addr, AsString(prev.V), prev.Prov.Group)
-						} else {
+							if c.clusterConflict == nil {
+								c.clusterConflict = map[string]bool{}
+							}
+							c.clusterConflict[addr] = true
+						} else if !c.clusterConflict[addr] {
 							c.errorf(e.Value.Pos, p.Path, "conflict", "host %s gets a different value from all.children.%s; set it in one place", addr, prev.Prov.Group)
 						}
 					}

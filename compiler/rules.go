@@ -273,9 +273,7 @@ func (c *compilation) decodeObjects(cl *Cluster) {
 		}
 		for i, it := range items {
 			p := itemPath(base, name, i)
-			if c.badPaths[p] {
-				continue
-			}
+			c.curBroken = c.badPaths[p]
 			fn(it, p, i)
 		}
 	}
@@ -290,20 +288,28 @@ func (c *compilation) decodeObjects(cl *Cluster) {
 	decodeList("pg_services", func(n *schema.Node, p string, _ int) { cl.Services = append(cl.Services, decodeService(n, p, false)) })
 	idx := 0
 	decodeList("pg_default_hba_rules", func(n *schema.Node, p string, _ int) {
-		cl.HBARules = append(cl.HBARules, decodeHBARule(n, p, true, idx))
+		r := decodeHBARule(n, p, true, idx)
+		r.Broken = c.curBroken
+		cl.HBARules = append(cl.HBARules, r)
 		idx++
 	})
 	decodeList("pg_hba_rules", func(n *schema.Node, p string, _ int) {
-		cl.HBARules = append(cl.HBARules, decodeHBARule(n, p, false, idx))
+		r := decodeHBARule(n, p, false, idx)
+		r.Broken = c.curBroken
+		cl.HBARules = append(cl.HBARules, r)
 		idx++
 	})
 	idx = 0
 	decodeList("pgb_default_hba_rules", func(n *schema.Node, p string, _ int) {
-		cl.PgbHBARules = append(cl.PgbHBARules, decodeHBARule(n, p, true, idx))
+		r := decodeHBARule(n, p, true, idx)
+		r.Broken = c.curBroken
+		cl.PgbHBARules = append(cl.PgbHBARules, r)
 		idx++
 	})
 	decodeList("pgb_hba_rules", func(n *schema.Node, p string, _ int) {
-		cl.PgbHBARules = append(cl.PgbHBARules, decodeHBARule(n, p, false, idx))
+		r := decodeHBARule(n, p, false, idx)
+		r.Broken = c.curBroken
+		cl.PgbHBARules = append(cl.PgbHBARules, r)
 		idx++
 	})
 }
@@ -327,6 +333,10 @@ func (c *compilation) checkObjects(f *Fleet, cl *Cluster) {
 	}
 	userSeen := map[string]bool{}
 	for _, u := range cl.Users {
+		if u.Broken {
+			defined[u.Name] = u
+			continue
+		}
 		if userSeen[u.Name] {
 			c.objErr(u.KeySrc("name"), "obj-names", "user %q is defined twice in pg_users", u.Name)
 			continue
@@ -394,10 +404,12 @@ func (c *compilation) checkObjects(f *Fleet, cl *Cluster) {
 		}
 	}
 	for _, u := range cl.DefaultRoles {
-		check(u)
+		if !u.Broken {
+			check(u)
+		}
 	}
 	for _, u := range cl.Users {
-		if u.State != "absent" {
+		if u.State != "absent" && !u.Broken {
 			check(u)
 		}
 	}
@@ -405,6 +417,9 @@ func (c *compilation) checkObjects(f *Fleet, cl *Cluster) {
 	// databases
 	dbSeen := map[string]bool{}
 	for _, d := range cl.Databases {
+		if d.Broken {
+			continue
+		}
 		if dbSeen[d.Name] {
 			c.objErr(d.KeySrc("name"), "obj-names", "database %q is defined twice in pg_databases", d.Name)
 		}
@@ -499,6 +514,9 @@ func (c *compilation) checkServices(f *Fleet, cl *Cluster) {
 	names := map[string]bool{}
 	ports := map[int]*Service{}
 	for _, s := range cl.Services {
+		if s.Broken {
+			continue
+		}
 		if names[s.Name] {
 			c.objErr(s.KeySrc("name"), "obj-names", "service %q is defined twice in cluster %s", s.Name, cl.Name)
 		}
@@ -582,12 +600,16 @@ func (c *compilation) checkCross(f *Fleet) {
 				providerPorts[p] = map[int]string{}
 			}
 			for _, s := range cl.Services {
-				if s.Port == 0 {
+				if s.Port == 0 || s.Broken {
 					continue
 				}
 				name := cl.Name + "-" + s.Name
 				if prev, ok := providerPorts[p][s.Port]; ok {
-					c.objErr(s.KeySrc("port"), "svc-provider", "port %d on provider group %s is already used by %s", s.Port, p, prev)
+					if src := s.KeySrc("port"); !src.Pos.IsZero() {
+						c.objErr(src, "svc-provider", "port %d on provider group %s is already used by %s", s.Port, p, prev)
+					} else { // a default service: point at the delegation
+						c.errorf(pos, path, "svc-provider", "port %d of %s on provider group %s is already used by %s", s.Port, name, p, prev)
+					}
 					continue
 				}
 				providerPorts[p][s.Port] = name

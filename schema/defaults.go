@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
 	cueerrors "cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/parser"
 )
@@ -127,16 +128,22 @@ func ParseCUE(file string, data []byte) (*Node, Diags) {
 	if err != nil {
 		return nil, Diags{{Message: err.Error(), Code: "internal"}}
 	}
-	v := ev.ctx.BuildFile(f, cue.Filename(file), cue.Scope(ev.root))
-	if err := v.Err(); err != nil {
-		return nil, cueDiags(err, file)
-	}
-	all := v.LookupPath(cue.ParsePath("all"))
-	if !all.Exists() {
-		return nil, Diags{{Pos: Pos{File: file, Line: 1, Col: 1}, Message: "a CUE inventory must define the field all", Code: "layout"}}
-	}
-	if err := all.Validate(cue.Concrete(true)); err != nil {
-		return nil, cueDiags(err, file)
+	all, err := evalCUEInventory(ev, f, file, ev.root)
+	if err != nil {
+		// The schema in scope turns a shape mistake into a pile of CUE
+		// disjunction errors. Evaluate again with the definitions opened up:
+		// if that gives concrete data, pgcc's own validation reports the
+		// mistake in the canonical form; otherwise the problem is CUE's own
+		// (non-concrete or conflicting values) and CUE's errors are shown.
+		f2, perr := parser.ParseFile(file, data)
+		if perr != nil {
+			return nil, cueDiags(perr, file)
+		}
+		lenient, lerr := evalCUEInventory(ev, f2, file, lenientScope(ev))
+		if lerr != nil {
+			return nil, cueDiags(lerr, file)
+		}
+		all = lenient
 	}
 	n, err := cueToNode(all, true)
 	if err != nil {
@@ -170,4 +177,33 @@ func cueDiags(err error, file string) Diags {
 		out = Diags{{Pos: Pos{File: file, Line: 1, Col: 1}, Message: strings.ToLower(err.Error()), Code: "cue"}}
 	}
 	return out
+}
+
+func evalCUEInventory(ev *evaluator, f *ast.File, file string, scope cue.Value) (cue.Value, error) {
+	v := ev.ctx.BuildFile(f, cue.Filename(file), cue.Scope(scope))
+	if err := v.Err(); err != nil {
+		return cue.Value{}, err
+	}
+	all := v.LookupPath(cue.ParsePath("all"))
+	if !all.Exists() {
+		return cue.Value{}, fmt.Errorf("a CUE inventory must define the field all")
+	}
+	if err := all.Validate(cue.Concrete(true)); err != nil {
+		return cue.Value{}, err
+	}
+	return all, nil
+}
+
+// lenientScope has the schema's definition names with no constraints, so a
+// CUE inventory that uses them evaluates to its plain data.
+func lenientScope(ev *evaluator) cue.Value {
+	s, _ := loadSource()
+	var b strings.Builder
+	b.WriteString("#Inventory: {all: _}\n")
+	for name := range s.decls {
+		if strings.HasPrefix(name, "#") && name != "#Inventory" {
+			b.WriteString(name + ": _\n")
+		}
+	}
+	return ev.ctx.CompileString(b.String())
 }

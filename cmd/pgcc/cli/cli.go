@@ -104,6 +104,23 @@ func (e *env) flagSet(name string) *pflag.FlagSet {
 	return fs
 }
 
+// parse parses flags; on failure it reports the error and returns the exit
+// code (0 for --help, 2 otherwise) and false.
+func (e *env) parse(fs *pflag.FlagSet, args []string) (int, bool) {
+	err := fs.Parse(args)
+	if err == nil {
+		return 0, true
+	}
+	if errors.Is(err, pflag.ErrHelp) {
+		fs.SetOutput(e.stdout)
+		fs.Usage()
+		return ExitOK, false
+	}
+	fmt.Fprintf(e.stderr, "pgcc %s: %v\n", fs.Name(), err)
+	fs.Usage()
+	return ExitUsage, false
+}
+
 func (e *env) usageErr(format string, args ...any) int {
 	fmt.Fprintf(e.stderr, "pgcc: "+format+"\n", args...)
 	return ExitUsage
@@ -165,8 +182,8 @@ func (e *env) validate(args []string) int {
 	var in inputFlags
 	in.register(fs, true)
 	fs.StringVar(&in.format, "format", "text", "output format: text or json")
-	if err := fs.Parse(args); err != nil {
-		return ExitUsage
+	if code, ok := e.parse(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		return e.usageErr("validate takes no arguments (got %q)", fs.Arg(0))
@@ -203,8 +220,8 @@ func (e *env) build(args []string) int {
 	check := fs.Bool("check", false, "build in memory and compare with -o: exit 1 and print a diff when they differ")
 	strict := fs.Bool("strict", false, "treat warnings as errors (exit 1)")
 	fs.StringVar(&in.format, "format", "text", "output format: text or json")
-	if err := fs.Parse(args); err != nil {
-		return ExitUsage
+	if code, ok := e.parse(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		return e.usageErr("build takes no arguments (got %q)", fs.Arg(0))
@@ -334,8 +351,8 @@ func keepFunc(f *compiler.Fleet, sel []string) func(string) bool {
 
 func (e *env) diff(args []string) int {
 	fs := e.flagSet("diff")
-	if err := fs.Parse(args); err != nil {
-		return ExitUsage
+	if code, ok := e.parse(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() != 2 {
 		return e.usageErr("diff needs OLD_DIR and NEW_DIR")
@@ -364,8 +381,8 @@ func (e *env) lint(args []string) int {
 	in.register(fs, false)
 	strict := fs.Bool("strict", false, "exit 1 when there are warnings")
 	fs.StringVar(&in.format, "format", "text", "output format: text or json")
-	if err := fs.Parse(args); err != nil {
-		return ExitUsage
+	if code, ok := e.parse(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		return e.usageErr("lint takes no arguments (got %q)", fs.Arg(0))
@@ -397,8 +414,8 @@ func (e *env) lint(args []string) int {
 func (e *env) schema(args []string) int {
 	fs := e.flagSet("schema")
 	format := fs.String("format", "cue", "cue or jsonschema")
-	if err := fs.Parse(args); err != nil {
-		return ExitUsage
+	if code, ok := e.parse(fs, args); !ok {
+		return code
 	}
 	if err := checkFormat(*format, "cue", "jsonschema"); err != nil {
 		return e.usageErr("%v", err)

@@ -14,8 +14,8 @@ func (e *env) explain(args []string) int {
 	fs := e.flagSet("explain")
 	var in inputFlags
 	in.register(fs, true)
-	if err := fs.Parse(args); err != nil {
-		return ExitUsage
+	if code, ok := e.parse(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() < 1 {
 		return e.usageErr("explain needs CLUSTER[/INSTANCE]")

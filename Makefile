@@ -1,0 +1,47 @@
+# pgcc / pgmigrate - see README.md. `make demo` and `make test` are the two
+# commands a newcomer needs; CI runs .ci/run, which installs the daemons and
+# then runs `make test` with PGCC_REQUIRE_DAEMONS=1.
+GO      ?= go
+BIN     := bin
+PKGS    := ./...
+
+.PHONY: all build test demo bench fmt vet update-golden fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+# Compile the bundled example inventory into examples/bundle.
+demo: build
+	$(BIN)/pgcc build -i examples/pigsty.yml -o examples/bundle
+	$(BIN)/pgcc build -i examples/pigsty.yml -o examples/bundle --check
+	@echo "bundle written to examples/bundle:"; find examples/bundle -type f | sort | sed 's/^/  /'
+
+# Unit, golden, CLI and real-daemon tests (daemon tests skip without the
+# daemons unless PGCC_REQUIRE_DAEMONS=1), benchmark smoke, leak check.
+test:
+	scripts/test
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+vet:
+	$(GO) vet $(PKGS)
+
+# Rewrite every golden file from the current code; review the diff!
+update-golden:
+	PGCC_UPDATE=1 $(GO) test -count=1 $(PKGS)
+
+# Fuzz targets, 60 s each (not part of `make test`).
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test ./schema -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./render/sqltext -run '^$$' -fuzz '^FuzzLiteral$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./render/sqltext -run '^$$' -fuzz '^FuzzIdent$$' -fuzztime $(FUZZTIME)
+
+clean:
+	rm -rf $(BIN) examples/bundle test.json bench-smoke.txt
