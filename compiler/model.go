@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/pgcc-dev/pgcc/schema"
 )
@@ -139,6 +140,8 @@ type Instance struct {
 	// Doc is the member document that service selectors see
 	// (inventory.md §3.3): layers 2–6 only, plus four derived keys.
 	Doc map[string]any
+
+	tuned atomic.Pointer[tunedResult] // cache of Tuning (tuning.go)
 }
 
 // Has reports whether a variable is resolved (from any layer, defaults included).

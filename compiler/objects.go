@@ -98,11 +98,25 @@ type User struct {
 	Comment       string
 	Roles         []RoleGrant
 	Parameters    map[string]any
+	ParamKeys     []string // keys of Parameters in the order written (sql.md §2 step 5: map order)
 	Pgbouncer     bool
 	PoolMode      string
 	PoolConnLimit *int
 	BackupTool    string
 	Default       bool // from pg_default_roles
+}
+
+// paramKeys returns the keys of the parameters map of n in the order written.
+func paramKeys(n *schema.Node) []string {
+	pn := n.Get("parameters")
+	if pn == nil || pn.Kind != schema.MapKind {
+		return nil
+	}
+	keys := make([]string, 0, len(pn.Keys))
+	for _, e := range pn.Keys {
+		keys = append(keys, e.Key)
+	}
+	return keys
 }
 
 func decodeUser(n *schema.Node, path string, def bool) *User {
@@ -128,6 +142,7 @@ func decodeUser(n *schema.Node, path string, def bool) *User {
 	u.Comment = u.str("comment")
 	if m, ok := u.Raw["parameters"].(map[string]any); ok {
 		u.Parameters = m
+		u.ParamKeys = paramKeys(n)
 	}
 	if b := u.boolp("pgbouncer"); b != nil {
 		u.Pgbouncer = *b
@@ -188,6 +203,7 @@ type Database struct {
 	RevokeConn     bool
 	ConnLimit      *int
 	Parameters     map[string]any
+	ParamKeys      []string // keys of Parameters in the order written
 	Comment        string
 	Schemas        []Item
 	Extensions     []Item
@@ -199,6 +215,10 @@ type Database struct {
 	PoolSizeMin    *int
 	PoolReserve    *int
 	PoolConnLimit  *int
+	// Baseline content, loaded by the stage-4 rule "baseline" (sqlrules.go);
+	// BaselineFound is false when the file was not found (warning baseline-missing).
+	BaselineFound bool
+	BaselineData  []byte
 }
 
 func decodeDatabase(n *schema.Node, path string) *Database {
@@ -228,6 +248,7 @@ func decodeDatabase(n *schema.Node, path string) *Database {
 	d.ConnLimit = d.intp("connlimit")
 	if m, ok := d.Raw["parameters"].(map[string]any); ok {
 		d.Parameters = m
+		d.ParamKeys = paramKeys(n)
 	}
 	d.Comment = d.str("comment")
 	d.Baseline = d.str("baseline")

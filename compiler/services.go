@@ -5,6 +5,7 @@ package compiler
 // else (pooling-services.md §3.2): renderers ask for Servers and ResolveDest.
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -60,9 +61,58 @@ func compileExpr(expr string) (*jmespath.JMESPath, error) {
 	if e, ok := exprCache.Load(expr); ok {
 		return e.(exprEntry).jp, e.(exprEntry).err
 	}
-	jp, err := jmespath.Compile(expr)
+	jp, err := jmespath.Compile(legacyLiterals(expr))
 	exprCache.Store(expr, exprEntry{jp, err})
 	return jp, err
+}
+
+// legacyLiterals rewrites JSON literals that are not valid JSON into JSON
+// strings, as Python jmespath does (JEP-12 deprecation period: `primary` is
+// read as "primary", lexer.py _consume_literal: json.loads('"%s"' %
+// lexeme.lstrip())). Ansible's json_query uses Python jmespath and Pigsty's
+// default selectors depend on it (pg_role == `primary`);
+// go-jmespath rejects such literals. Raw strings ('…') and quoted
+// identifiers ("…") are copied unchanged; a backslash escapes the next
+// character in all three, as in both lexers.
+func legacyLiterals(expr string) string {
+	if !strings.Contains(expr, "`") {
+		return expr
+	}
+	var b strings.Builder
+	for i := 0; i < len(expr); {
+		c := expr[i]
+		if c != '\'' && c != '"' && c != '`' {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(expr) && expr[j] != c {
+			if expr[j] == '\\' {
+				j++
+			}
+			j++
+		}
+		if j >= len(expr) { // unclosed: let the library report it
+			b.WriteString(expr[i:])
+			break
+		}
+		tok := expr[i : j+1]
+		if c == '`' {
+			lexeme := strings.ReplaceAll(expr[i+1:j], "\\`", "`")
+			var v any
+			if json.Unmarshal([]byte(lexeme), &v) != nil {
+				var str string
+				if json.Unmarshal([]byte(`"`+strings.TrimLeft(lexeme, " \t\n\r\f\v")+`"`), &str) == nil {
+					enc, _ := json.Marshal(str)
+					tok = "`" + strings.ReplaceAll(string(enc), "`", "\\`") + "`"
+				}
+			}
+		}
+		b.WriteString(tok)
+		i = j + 1
+	}
+	return b.String()
 }
 
 // Selector evaluates service selectors over one cluster's member documents.
@@ -274,9 +324,25 @@ func KnownHealthCheck(check string) bool {
 }
 
 func init() {
-	RegisterRule(ClusterRule{Name: "services", Check: checkServiceRules})
-	RegisterRule(ClusterRule{Name: "pooling", Check: checkPoolingRules})
+	// Errors are stage-4 rules; the warnings of the same checks are lints
+	// (stage 5: they run only when there are no errors, inventory.md §6).
+	RegisterRule(ClusterRule{Name: "services", Check: func(f *Fleet, cl *Cluster) Diags { return checkServices(f, cl, false) }})
 	RegisterRule(ClusterRule{Name: "vip-address", Check: checkVIPRules})
+	Linters = append(Linters,
+		Linter{Name: "services", Run: func(f *Fleet) Diags {
+			var out Diags
+			for _, cl := range f.Clusters {
+				out = append(out, checkServices(f, cl, true)...)
+			}
+			return out
+		}},
+		Linter{Name: "pooling", Run: func(f *Fleet) Diags {
+			var out Diags
+			for _, cl := range f.Clusters {
+				out = append(out, lintPooling(cl)...)
+			}
+			return out
+		}})
 }
 
 // svcAt locates a key of a service for a message. Default services (from
@@ -290,15 +356,20 @@ func svcAt(cl *Cluster, s *Service, key string) (Pos, string) {
 	return src.Pos, src.Path
 }
 
-// checkServiceRules: dest values, selector syntax and results, check paths
-// (pooling-services.md §3). Errors are positioned at the offending key.
-func checkServiceRules(f *Fleet, cl *Cluster) Diags {
+// checkServices: dest values, selector syntax and results (errors,
+// positioned at the offending key), or with lint the warnings service-empty,
+// service-check-unknown and dest-pgbouncer-disabled (pooling-services.md §3).
+func checkServices(f *Fleet, cl *Cluster, lint bool) Diags {
 	var out Diags
 	errf := func(pos Pos, path, code, format string, args ...any) {
-		out = append(out, Diag{Pos: pos, Path: path, Code: code, Message: fmt.Sprintf(format, args...)})
+		if !lint {
+			out = append(out, Diag{Pos: pos, Path: path, Code: code, Message: fmt.Sprintf(format, args...)})
+		}
 	}
 	warnf := func(pos Pos, path, code, format string, args ...any) {
-		out = append(out, Diag{Pos: pos, Path: path, Code: code, Severity: schema.SevWarning, Message: fmt.Sprintf(format, args...)})
+		if lint {
+			out = append(out, Diag{Pos: pos, Path: path, Code: code, Severity: schema.SevWarning, Message: fmt.Sprintf(format, args...)})
+		}
 	}
 	// pg_default_service_dest of every member (numeric strings are range-checked here).
 	destOK := map[*Instance]bool{}
@@ -322,6 +393,9 @@ func checkServiceRules(f *Fleet, cl *Cluster) Diags {
 	}
 	sel := NewSelector(cl)
 	for _, s := range cl.Services {
+		if s.Broken || f.badPaths[s.Src.Path] {
+			continue // its shape failed (stage 2): one mistake, one error
+		}
 		fullName := cl.Name + "-" + s.Name
 		if s.Dest != "" && s.Dest != "default" {
 			if _, _, err := parseDest(s.Dest, wantDest); err != nil {
@@ -370,8 +444,8 @@ func checkServiceRules(f *Fleet, cl *Cluster) Diags {
 	return out
 }
 
-// checkPoolingRules: the pgbouncer warnings of pooling-services.md §1.
-func checkPoolingRules(f *Fleet, cl *Cluster) Diags {
+// lintPooling: the pgbouncer warnings of pooling-services.md §1.
+func lintPooling(cl *Cluster) Diags {
 	var out Diags
 	ref := cl.Vars()
 	if !ref.Bool("pgbouncer_enabled") {

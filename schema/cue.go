@@ -118,9 +118,21 @@ func loadSource() (*schemaSource, error) {
 
 // evaluator holds one compiled copy of the schema in its own cue.Context.
 type evaluator struct {
-	ctx  *cue.Context
-	root cue.Value
-	vars cue.Value
+	ctx    *cue.Context
+	root   cue.Value
+	vars   cue.Value
+	fields map[string]cue.Value
+	uses   int
+}
+
+// field returns the constraint of one #Vars field.
+func (e *evaluator) field(name string) cue.Value {
+	if v, ok := e.fields[name]; ok {
+		return v
+	}
+	v := e.vars.LookupPath(cue.MakePath(cue.Str(name).Optional()))
+	e.fields[name] = v
+	return v
 }
 
 var evalPool = sync.Pool{}
@@ -133,8 +145,15 @@ func newEvaluator() (*evaluator, error) {
 	ctx := cuecontext.New()
 	// The files form one CUE package: build them as one instance so that
 	// definitions may refer to each other across files.
+	// Each evaluator parses its own AST: building an instance resolves
+	// identifiers by writing into the AST, so a shared one would race
+	// (s.files is only read, by the message derivation).
 	inst := build.NewContext().NewInstance("pgcc", nil)
-	for _, f := range s.files {
+	for i, name := range s.names {
+		f, err := parser.ParseFile(name, s.texts[i], parser.ParseComments)
+		if err != nil {
+			return nil, fmt.Errorf("embedded schema %s: %w", name, err)
+		}
 		if err := inst.AddSyntax(f); err != nil {
 			return nil, fmt.Errorf("embedded schema: %w", err)
 		}
@@ -143,7 +162,7 @@ func newEvaluator() (*evaluator, error) {
 	if err := root.Err(); err != nil {
 		return nil, fmt.Errorf("embedded schema: %w", err)
 	}
-	return &evaluator{ctx: ctx, root: root, vars: root.LookupPath(cue.ParsePath("#Vars"))}, nil
+	return &evaluator{ctx: ctx, root: root, vars: root.LookupPath(cue.ParsePath("#Vars")), fields: map[string]cue.Value{}}, nil
 }
 
 func getEvaluator() (*evaluator, error) {

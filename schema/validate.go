@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -28,6 +29,11 @@ type Unit struct {
 // Validate checks the shape of every unit with the CUE schema, concurrently
 // with Workers workers, and returns every error (unsorted). It also coerces
 // numeric strings of @numstr variables (pg_seq: '2') to integers in place.
+//
+// Each variable is unified with its own field constraint (#Vars.<name>),
+// not the map with all of #Vars, and a value that validated once is not
+// validated again within the call (fleets repeat most values: pg_role:
+// primary, the default services, …).
 func Validate(units []Unit) Diags {
 	s, err := loadSource()
 	if err != nil {
@@ -35,6 +41,7 @@ func Validate(units []Unit) Diags {
 	}
 	results := make([]Diags, len(units))
 	workers := max(1, min(Workers, len(units)))
+	memo := &validMemo{ok: map[string]bool{}}
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for w := 0; w < workers; w++ {
@@ -48,12 +55,18 @@ func Validate(units []Unit) Diags {
 				}
 				return
 			}
-			defer putEvaluator(ev)
 			for i := range next {
 				for _, m := range units[i].Maps {
-					results[i] = append(results[i], s.validateMap(ev, m)...)
+					results[i] = append(results[i], s.validateMap(ev, m, memo)...)
+				}
+				if ev.uses > evaluatorLifetime {
+					// A cue.Context only grows: start a fresh one now and then.
+					if fresh, err := newEvaluator(); err == nil {
+						ev = fresh
+					}
 				}
 			}
+			putEvaluator(ev)
 		}()
 	}
 	for i := range units {
@@ -68,6 +81,36 @@ func Validate(units []Unit) Diags {
 	return out
 }
 
+// evaluatorLifetime is how many values one cue.Context validates before it
+// is replaced (CUE keeps every value it has seen).
+const evaluatorLifetime = 4000
+
+// validMemo remembers values that validated without error.
+type validMemo struct {
+	mu sync.Mutex
+	ok map[string]bool
+}
+
+func (m *validMemo) key(name string, v any) (string, bool) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", false
+	}
+	return name + "\x00" + string(b), true
+}
+
+func (m *validMemo) seen(k string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ok[k]
+}
+
+func (m *validMemo) add(k string) {
+	m.mu.Lock()
+	m.ok[k] = true
+	m.mu.Unlock()
+}
+
 var digitsRE = regexp.MustCompile(`^[0-9]+$`)
 
 func hasAttr(f *ast.Field, name string) (string, bool) {
@@ -80,9 +123,8 @@ func hasAttr(f *ast.Field, name string) (string, bool) {
 	return "", false
 }
 
-func (s *schemaSource) validateMap(ev *evaluator, m VarMap) Diags {
+func (s *schemaSource) validateMap(ev *evaluator, m VarMap, memo *validMemo) Diags {
 	var diags Diags
-	data := map[string]any{}
 	for _, e := range m.Vars.Keys {
 		path := JoinPath(m.Path, e.Key)
 		if nulls := findNulls(e.Value, path); len(nulls) > 0 {
@@ -105,15 +147,22 @@ func (s *schemaSource) validateMap(ev *evaluator, m VarMap) Diags {
 				e.Value.Kind, e.Value.Int = IntKind, i
 			}
 		}
-		data[e.Key] = e.Value.Interface()
-	}
-	if len(data) == 0 {
-		return diags
-	}
-	v := ev.ctx.Encode(data)
-	u := ev.vars.Unify(v)
-	if err := u.Validate(cue.Concrete(true)); err != nil {
-		diags = append(diags, s.explain(ev, err, m, nil, 0)...)
+		val := e.Value.Interface()
+		key, memoOK := memo.key(e.Key, val)
+		if memoOK && memo.seen(key) {
+			continue
+		}
+		ev.uses++
+		sch := ev.field(e.Key)
+		u := sch.Unify(ev.ctx.Encode(val))
+		if err := u.Validate(cue.Concrete(true)); err != nil {
+			one := VarMap{Path: m.Path, Vars: &Node{Kind: MapKind, Keys: []*Entry{e}}}
+			diags = append(diags, s.explain(ev, err, one, []string{e.Key}, 0)...)
+			continue
+		}
+		if memoOK {
+			memo.add(key)
+		}
 	}
 	return diags
 }
@@ -147,7 +196,13 @@ func (s *schemaSource) explain(ev *evaluator, err error, m VarMap, prefix []stri
 	var diags Diags
 	seen := map[string]bool{}
 	for _, ce := range flattenCUE(err) {
-		path := append(append([]string(nil), prefix...), cleanPath(ce.path)...)
+		rel := cleanPath(ce.path)
+		// A value unified with a #Vars field reports paths that start with
+		// the field's own name (#Vars.pg_role…): drop what the prefix has.
+		if len(prefix) > 0 && len(rel) > 0 && len(ce.path) > 0 && strings.HasPrefix(ce.path[0], "#Vars") && rel[0] == prefix[0] {
+			rel = rel[1:]
+		}
+		path := append(append([]string(nil), prefix...), rel...)
 		if len(path) == 0 {
 			continue
 		}
