@@ -222,6 +222,11 @@ func (g *jsGen) expr(e ast.Expr, depth int) any {
 				sch := g.expr(f.Value, depth+1)
 				if m, ok := sch.(map[string]any); ok {
 					m = copyMap(m)
+					if _, isRef := m["$ref"]; isRef {
+						// draft-07 ignores keywords beside $ref: wrap it so
+						// the description reaches the editor.
+						m = map[string]any{"allOf": []any{m}}
+					}
 					if doc := docText(f); doc != "" {
 						m["description"] = doc
 					}

@@ -31,7 +31,7 @@ func ParseYAML(file string, data []byte) (*Node, Diags) {
 	if doc.Kind == 0 { // empty file
 		return &Node{Kind: MapKind, Pos: Pos{File: file, Line: 1, Col: 1}}, nil
 	}
-	c := &yconv{file: file}
+	c := &yconv{file: file, budget: 1000 + 100*len(data), onStack: map[*yaml.Node]bool{}}
 	root := doc.Content[0]
 	n := c.conv(root, "", 0)
 	return n, c.diags
@@ -55,6 +55,12 @@ func yamlErrorDiag(file string, err error) Diag {
 type yconv struct {
 	file  string
 	diags Diags
+	// nodes counts converted nodes: aliases can expand exponentially
+	// ("billion laughs"), so the expansion has a budget.
+	nodes   int
+	budget  int
+	onStack map[*yaml.Node]bool // aliases being expanded (cycles)
+	failed  bool
 }
 
 const maxAliasDepth = 64
@@ -62,6 +68,15 @@ const maxAliasDepth = 64
 func (c *yconv) pos(n *yaml.Node) Pos { return Pos{File: c.file, Line: n.Line, Col: n.Column} }
 
 func (c *yconv) conv(n *yaml.Node, path string, depth int) *Node {
+	c.nodes++
+	if c.failed {
+		return &Node{Kind: NullKind, Pos: c.pos(n)}
+	}
+	if c.nodes > c.budget {
+		c.failed = true
+		c.diags = append(c.diags, Diag{Pos: c.pos(n), Path: path, Message: "aliases expand to too many values", Code: "parse"})
+		return &Node{Kind: NullKind, Pos: c.pos(n)}
+	}
 	if depth > maxAliasDepth {
 		c.diags = append(c.diags, Diag{Pos: c.pos(n), Path: path, Message: "aliases nested too deeply", Code: "parse"})
 		return &Node{Kind: NullKind, Pos: c.pos(n)}
@@ -69,6 +84,13 @@ func (c *yconv) conv(n *yaml.Node, path string, depth int) *Node {
 	switch n.Kind {
 	case yaml.AliasNode:
 		// A value reached through an alias carries the anchor's position.
+		if c.onStack[n.Alias] {
+			c.failed = true
+			c.diags = append(c.diags, Diag{Pos: c.pos(n), Path: path, Message: "alias refers to a value that contains it", Code: "parse"})
+			return &Node{Kind: NullKind, Pos: c.pos(n)}
+		}
+		c.onStack[n.Alias] = true
+		defer delete(c.onStack, n.Alias)
 		return c.conv(n.Alias, path, depth+1)
 	case yaml.ScalarNode:
 		return c.scalar(n, path)
