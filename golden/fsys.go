@@ -23,6 +23,10 @@ type fileSystem interface {
 	RemoveAll(name string) error
 	// SyncDir fsyncs a directory so that the entries created or renamed in it are durable.
 	SyncDir(name string) error
+	// SyncFS flushes the file system holding name (sync(2)): one
+	// call instead of an fsync per file, which costs ~1 ms each on common
+	// disks and made a 46,000-file bundle take two minutes to write.
+	SyncFS(name string) error
 }
 
 type writableFile interface {
@@ -58,4 +62,13 @@ func (osFS) SyncDir(name string) error {
 		err = cerr
 	}
 	return err
+}
+
+func (osFS) SyncFS(name string) error {
+	d, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return syncfs(d)
 }

@@ -173,6 +173,13 @@ func (f *faultFS) SyncDir(name string) error {
 	return f.osFS.SyncDir(name)
 }
 
+func (f *faultFS) SyncFS(name string) error {
+	if err := f.hit("syncfs", name); err != nil {
+		return err
+	}
+	return f.osFS.SyncFS(name)
+}
+
 func (f *faultFS) Create(name string, perm fs.FileMode) (writableFile, error) {
 	if err := f.hit("create", name); err != nil {
 		return nil, err

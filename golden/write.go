@@ -276,12 +276,13 @@ func (w *writer) writeTree(root string, rootMode fs.FileMode, b *Bundle, manifes
 		return err
 	}
 	if w.sync {
-		for _, d := range dirs {
-			if err := w.fsys.SyncDir(d); err != nil {
-				return err
-			}
+		// One flush of the file system covers every file and directory
+		// written above, before the rename makes them the bundle.
+		if err := w.fsys.SyncFS(root); err != nil {
+			return err
 		}
 	}
+	_ = dirs
 	return nil
 }
 
@@ -310,8 +311,5 @@ func (w *writer) writeFile(name string, data []byte, mode fs.FileMode) (err erro
 	if _, err := f.Write(data); err != nil {
 		return err
 	}
-	if w.sync {
-		return f.Sync()
-	}
-	return nil
+	return nil // flushed together by SyncFS in writeTree
 }
