@@ -462,6 +462,13 @@ func Expand(p Parsed, env Env, t Target) []Line {
 		if addr != "" {
 			if n, ok := parseNet(addr); ok {
 				l.Net = n.Masked()
+				// pgbouncer compares (client & mask) with the address as written
+				// (1.18 src/hba.c match_inet4), so 10.10.10.1/16 would never match
+				// there; PostgreSQL masks the address itself. pgb_hba.conf gets the
+				// network PostgreSQL would use.
+				if t.PGB && n != l.Net {
+					l.Addr = l.Net.String()
+				}
 			}
 		}
 		return l

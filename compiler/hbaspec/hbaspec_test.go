@@ -354,3 +354,29 @@ func TestLoopbackWorld(t *testing.T) {
 		}
 	}
 }
+
+// TestExpandPgbouncerMasks: pgbouncer needs the network address (it does not mask
+// the rule's address); PostgreSQL gets the address as written.
+func TestExpandPgbouncerMasks(t *testing.T) {
+	env := Env{Intranet: []string{"10.1.2.3/8"}}
+	for _, tc := range []struct {
+		addr string
+		pgb  bool
+		want []string
+	}{
+		{"10.10.10.1/16", false, []string{"host all all 10.10.10.1/16 scram-sha-256"}},
+		{"10.10.10.1/16", true, []string{"host all all 10.10.0.0/16 scram-sha-256"}},
+		{"2001:DB8::1/32", true, []string{"host all all 2001:db8::/32 scram-sha-256"}},
+		{"intra", true, []string{"host all all 10.0.0.0/8 scram-sha-256"}},
+		{"10.10.0.0/16", true, []string{"host all all 10.10.0.0/16 scram-sha-256"}},
+	} {
+		tg := Target{PGB: tc.pgb}
+		p, errs := Parse(Rule{Addr: tc.addr}, aliases, tg)
+		if len(errs) > 0 {
+			t.Fatal(errs[0])
+		}
+		if got := lineStrings(Expand(p, env, tg)); !cmp.Equal(got, tc.want) {
+			t.Errorf("%s pgb=%v: %v; want %v", tc.addr, tc.pgb, got, tc.want)
+		}
+	}
+}

@@ -186,7 +186,14 @@ func rawItems(f []token, db bool) ([]Item, bool) {
 	out := make([]Item, 0, len(f))
 	for _, t := range f {
 		if t.quoted {
-			out = append(out, Item{Kind: ItemName, Value: t.text})
+			// A quoted keyword, +group or @file is a plain name; a quoted /regex stays
+			// a regular expression in PostgreSQL 16 (regcomp_auth_token checks only
+			// the first character, so regexps with commas are written quoted).
+			kind := ItemName
+			if strings.HasPrefix(t.text, "/") {
+				kind = ItemRegex
+			}
+			out = append(out, Item{Kind: kind, Value: t.text})
 			continue
 		}
 		switch {

@@ -14,11 +14,16 @@ func (e *env) explain(args []string) int {
 	fs := e.flagSet("explain")
 	var in inputFlags
 	in.register(fs, true)
+	hba := fs.Bool("hba", false, "list the effective pg_hba.conf rules of the instance in order, with where each came from")
+	pgbHBA := fs.Bool("pgb-hba", false, "the same for pgbouncer's pgb_hba.conf")
 	if code, ok := e.parse(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() < 1 {
 		return e.usageErr("explain needs CLUSTER[/INSTANCE]")
+	}
+	if (*hba || *pgbHBA) && fs.NArg() > 1 {
+		return e.usageErr("explain --hba/--pgb-hba takes no PARAM (got %q)", fs.Arg(1))
 	}
 	target, params := fs.Arg(0), fs.Args()[1:]
 	res, code := e.compile(&in, in.options())
@@ -35,6 +40,9 @@ func (e *env) explain(args []string) int {
 		if inst = cl.Instance(instName); inst == nil {
 			return e.usageErr("no instance %q in cluster %s", instName, clName)
 		}
+	}
+	if *hba || *pgbHBA {
+		return e.explainHBA(res.Fleet, cl, inst, *hba, *pgbHBA)
 	}
 	lines, unknown := explainLines(inst, params)
 	for _, l := range lines {
@@ -173,13 +181,3 @@ func (e *env) printCheckJSON(changes []golden.Change, warns schema.Diags) int {
 	}
 	return ExitOK
 }
-
-// tunedSet holds explain lines of the tuned PostgreSQL parameters.
-type tunedSet struct {
-	order []string
-	lines map[string]string
-}
-
-// tunedParams returns the tuned PostgreSQL parameters of an instance with
-// their formulas (nil until the tuning package is wired in by the compiler).
-func tunedParams(inst *compiler.Instance) *tunedSet { return nil }
