@@ -1,0 +1,83 @@
+package status
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func i64(v int64) *int64     { return &v }
+func f64(v float64) *float64 { return &v }
+
+func sample() *Status {
+	pid := int32(4242)
+	return &Status{
+		Format: 1, Migration: "pg-meta.meta", Phase: "copy-data", Step: "copy-data", Health: []string{},
+		Source: Source{Up: true, LSN: "0/3000000", Slot: &Slot{Name: "sub_pg_meta_meta", Exists: true, Active: true,
+			LagBytes: i64(2048), RetainedBytes: i64(3 << 20), WALStatus: "reserved"}},
+		Destination: Destination{Up: true, Subscription: &Subscription{Name: "sub_pg_meta_meta", Exists: true, Enabled: true,
+			WorkerPID: &pid, ApplyErrorCount: i64(0), SyncErrorCount: i64(0)}},
+		Tables: []Table{
+			{Name: `"public"."a"`, State: Copying, BytesTotal: 100 << 20, BytesDone: 25 << 20, RowsDone: 1000},
+			{Name: `"public"."b"`, State: Copied, BytesTotal: 8192, BytesDone: 8192},
+		},
+		Rates: Rates{Copy: f64(10 << 20)},
+	}
+}
+
+func TestWriteText(t *testing.T) {
+	var b strings.Builder
+	sample().WriteText(&b, true)
+	want := `pg-meta.meta  phase copy-data  step copy-data
+source       up  lsn 0/3000000  slot sub_pg_meta_meta active  lag 2.0 KiB  retained 3.0 MiB  wal reserved
+destination  up  subscription sub_pg_meta_meta enabled  worker 4242  errors apply 0 sync 0
+TABLE         STATE    COPIED
+"public"."a"  copying  [#######.......................]  25%  25.0 MiB / 100.0 MiB
+"public"."b"  copied   8.0 KiB / 8.0 KiB
+overall                [#######.......................]  25%  25.0 MiB / 100.0 MiB
+rates: copy 10.0 MiB/s  apply -  wal -
+health: ok
+`
+	if b.String() != want {
+		t.Errorf("text:\n%s\nwant:\n%s", b.String(), want)
+	}
+	b.Reset()
+	s := sample()
+	s.Health = []string{"no apply worker for sub_pg_meta_meta"}
+	s.WriteText(&b, false)
+	if strings.Contains(b.String(), "[#") || !strings.Contains(b.String(), "UNHEALTHY: no apply worker for sub_pg_meta_meta") {
+		t.Errorf("non-tty text:\n%s", b.String())
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	m := string(sample().Metrics())
+	for _, w := range []string{
+		`pgmigrate_up{side="source"} 1`,
+		"pgmigrate_lag_bytes 2048",
+		"pgmigrate_slot_retained_bytes 3145728",
+		`pgmigrate_copy_bytes_total{table="\"public\".\"a\""} 26214400`,
+		`pgmigrate_tables{state="copying"} 1`,
+		`pgmigrate_tables{state="ready"} 0`,
+		"pgmigrate_apply_errors_total 0",
+		"# TYPE pgmigrate_lag_bytes gauge",
+	} {
+		if !strings.Contains(m, w) {
+			t.Errorf("metrics lack %q:\n%s", w, m)
+		}
+	}
+	if got := StepMetrics(map[string]string{"doctor": "done", "copy-data": "running"}); !strings.Contains(got, `pgmigrate_step{step="copy-data",status="running"} 1`+"\n"+`pgmigrate_step{step="doctor",status="done"} 1`) {
+		t.Errorf("step metrics:\n%s", got)
+	}
+}
+
+func TestEWMA(t *testing.T) {
+	// After one half-life the estimate moves halfway to the new sample.
+	got := ewma(f64(100), 200, 30*time.Second)
+	if *got != 150 {
+		t.Errorf("ewma = %v, want 150", *got)
+	}
+	if got := ewma(nil, 42, time.Second); *got != 42 {
+		t.Errorf("first sample = %v", *got)
+	}
+}
