@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"runtime"
 	"sort"
 	"sync"
 
@@ -43,11 +44,21 @@ type Options struct {
 type Context struct {
 	Fleet *compiler.Fleet
 	Opts  Options
-	// Warnings collects non-fatal findings of renderers.
+	// Warnings collects non-fatal findings of renderers; renderers run
+	// concurrently (one cluster each), so add them with Warn.
 	Warnings compiler.Diags
+	wmu      sync.Mutex
 
 	vmu       sync.Mutex
-	verifiers map[string]string
+	verifiers map[string]string // password → verifier made or reused in this build
+	checked   map[string]bool   // verifier\x00password → does it validate
+}
+
+// Warn records a renderer warning (safe for concurrent renderers).
+func (ctx *Context) Warn(d compiler.Diag) {
+	ctx.wmu.Lock()
+	ctx.Warnings = append(ctx.Warnings, d)
+	ctx.wmu.Unlock()
 }
 
 // ClusterRenderer renders the files of one cluster.
@@ -115,15 +126,40 @@ func Render(f *compiler.Fleet, opts Options) ([]File, compiler.Diags, error) {
 			clusters = append(clusters, cl)
 		}
 	}
-	var files []File
-	for _, cl := range clusters {
-		for _, r := range clusterRenderers {
-			fs, err := r.Render(ctx, cl)
-			if err != nil {
-				return nil, nil, fmt.Errorf("render %s for cluster %s: %w", r.Name, cl.Name, err)
+	// Clusters are independent: render them on GOMAXPROCS workers, then
+	// concatenate in cluster order (the output does not depend on timing).
+	per := make([][]File, len(clusters))
+	errs := make([]error, len(clusters))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < max(1, min(runtime.GOMAXPROCS(0), len(clusters))); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				cl := clusters[i]
+				for _, r := range clusterRenderers {
+					fs, err := r.Render(ctx, cl)
+					if err != nil {
+						errs[i] = fmt.Errorf("render %s for cluster %s: %w", r.Name, cl.Name, err)
+						break
+					}
+					per[i] = append(per[i], fs...)
+				}
 			}
-			files = append(files, fs...)
+		}()
+	}
+	for i := range clusters {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var files []File
+	for i := range clusters {
+		if errs[i] != nil {
+			return nil, nil, errs[i]
 		}
+		files = append(files, per[i]...)
 	}
 	for _, r := range fleetRenderers {
 		fs, err := r.Render(ctx, clusters)
@@ -133,10 +169,13 @@ func Render(f *compiler.Fleet, opts Options) ([]File, compiler.Diags, error) {
 		files = append(files, fs...)
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	ctx.wmu.Lock()
+	warnings := ctx.Warnings.Sorted()
+	ctx.wmu.Unlock()
 	for i := 1; i < len(files); i++ {
 		if files[i].Path == files[i-1].Path {
 			return nil, nil, fmt.Errorf("two renderers wrote %s", files[i].Path)
 		}
 	}
-	return files, ctx.Warnings, nil
+	return files, warnings, nil
 }
