@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -328,6 +329,7 @@ func init() {
 	// (stage 5: they run only when there are no errors, inventory.md §6).
 	RegisterRule(ClusterRule{Name: "services", Check: func(f *Fleet, cl *Cluster) Diags { return checkServices(f, cl, false) }})
 	RegisterRule(ClusterRule{Name: "vip-address", Check: checkVIPRules})
+	RegisterRule(ClusterRule{Name: "pooling-backup", Check: checkPoolingErrors})
 	Linters = append(Linters,
 		Linter{Name: "services", Run: func(f *Fleet) Diags {
 			var out Diags
@@ -571,4 +573,46 @@ func VIPAddress(inst *Instance) (ip string, mask int) {
 		}
 	}
 	return addr, mask
+}
+
+// pgbIniKey: characters of a pgbouncer ini key (libusual cfparser.c); a
+// [users] entry of useropts.txt is keyed by the user name.
+var pgbIniKey = regexp.MustCompile(`^[A-Za-z0-9_.*-]+$`)
+
+// checkPoolingErrors: pgbackrest_method names a repository (pooling-services.md
+// §5); a user with pgbouncer pool settings has a name pgbouncer can read as a
+// [users] key (§1.3: Pigsty would write a line that stops pgbouncer with
+// "syntax error in configuration").
+func checkPoolingErrors(f *Fleet, cl *Cluster) Diags {
+	var out Diags
+	ref := cl.Vars()
+	if mv, ok := ref.Vars["pgbackrest_method"]; ok && ref.Bool("pgbackrest_enabled") && !f.ShapeFailed(mv) {
+		rv := ref.Vars["pgbackrest_repo"]
+		repos := ref.Map("pgbackrest_repo")
+		method := AsString(mv.V)
+		if _, ok := repos[method]; !ok && !f.ShapeFailed(rv) {
+			pos, path := at(ref, "pgbackrest_method")
+			keys := SortedKeys(repos)
+			want := "a key of pgbackrest_repo (which is empty)"
+			switch len(keys) {
+			case 0:
+			case 1:
+				want = keys[0]
+			default:
+				want = strings.Join(keys[:len(keys)-1], ", ") + " or " + keys[len(keys)-1]
+			}
+			out = append(out, Diag{Pos: pos, Path: path, Code: "pgbackrest-method", Message: fmt.Sprintf("%q is not allowed; want %s", method, want)})
+		}
+	}
+	if ref.Bool("pgbouncer_enabled") {
+		for _, u := range append(append([]*User{}, cl.DefaultRoles...), cl.Users...) {
+			if u.Broken || u.State == "absent" || (u.PoolMode == "" && u.PoolConnLimit == nil) || pgbIniKey.MatchString(u.Name) {
+				continue
+			}
+			s := u.KeySrc("name")
+			out = append(out, Diag{Pos: s.Pos, Path: s.Path, Code: "pgbouncer-user-name",
+				Message: fmt.Sprintf("user %q has pool_mode or pool_connlimit, but pgbouncer cannot read this name as a [users] key; want [A-Za-z0-9_.*-]+", u.Name)})
+		}
+	}
+	return out
 }

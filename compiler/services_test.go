@@ -229,6 +229,11 @@ func TestServiceErrors(t *testing.T) {
 			want:  []string{`pigsty.yml:14:25: all.children.pg-test.vars.pg_vip_address: vip netmask 0 is out of range; want 1..32`},
 		},
 		{
+			name:  "pgbouncer user key",
+			extra: "        pg_users:\n          - { name: 'app@corp' ,pool_mode: session }\n          - { name: 'ok@corp' ,pgbouncer: true }\n",
+			want:  []string{`pigsty.yml:14:21: all.children.pg-test.vars.pg_users[0].name: user "app@corp" has pool_mode or pool_connlimit, but pgbouncer cannot read this name as a [users] key; want [A-Za-z0-9_.*-]+`},
+		},
+		{
 			name:  "unknown provider",
 			extra: "        pg_service_provider: proxies\n",
 			want:  []string{`pigsty.yml:13:30: all.children.pg-test.vars.pg_service_provider: pg_service_provider "proxies" is not a group of the inventory`},
@@ -356,5 +361,59 @@ func TestPgbouncerUsers(t *testing.T) {
 				t.Errorf("warnings (-want +got):\n%s", diff)
 			}
 		}
+	}
+}
+
+// Python jmespath (Ansible's json_query) reads a literal that is not JSON as
+// a string (JEP-12); go-jmespath refuses it, so pgcc rewrites such literals.
+func TestLegacyLiterals(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"[? pg_role == `primary` ]", "[? pg_role == `\"primary\"` ]"},
+		{"[? pg_role == `primary` || pg_role == `offline` ]", "[? pg_role == `\"primary\"` || pg_role == `\"offline\"` ]"},
+		{"[? pg_seq == `2` ]", "[? pg_seq == `2` ]"},
+		{"[? a == `true` ]", "[? a == `true` ]"},
+		{"[? a == `\"quoted\"` ]", "[? a == `\"quoted\"` ]"},
+		{"[? a == ` spaced` ]", "[? a == `\"spaced\"` ]"},
+		{"[? a == `x\\`y` ]", "[? a == `\"x\\`y\"` ]"},
+		{"[? a == 'raw `not` literal' ]", "[? a == 'raw `not` literal' ]"},
+		{"[? \"odd`key\" == `v` ]", "[? \"odd`key\" == `\"v\"` ]"},
+		{"[? a == `unclosed ]", "[? a == `unclosed ]"},
+		{"[]", "[]"},
+	} {
+		if got := legacyLiterals(tc.in); got != tc.want {
+			t.Errorf("legacyLiterals(%q) = %q; want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestServiceAndPoolingLints(t *testing.T) {
+	hosts := `        10.10.10.11: { pg_seq: 1, pg_role: primary }
+        10.10.10.12: { pg_seq: 2, pg_role: replica, pgbouncer_enabled: false }
+`
+	extra := `        pg_services:
+          - { name: odd ,port: 5501 ,selector: '[]' ,check: /healthz ,dest: postgres }
+          - { name: lagged ,port: 5502 ,selector: '[]' ,check: '/replica?lag=10MB' ,dest: postgres }
+        pg_databases:
+          - { name: app ,pool_auth_user: dbuser_monitor }
+`
+	res := compileSvc(t, svcInventory(hosts, extra))
+	if errs := res.Diags.Errors(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var got []string
+	for _, w := range Lint(res.Fleet) {
+		if w.Code != "default-password" {
+			got = append(got, w.String())
+		}
+	}
+	want := []string{
+		// the default primary and replica services route to pgbouncer (pg_default_service_dest)
+		`pigsty.yml:11:21: all.children.pg-test.vars.pg_cluster: warning: service pg-test-primary routes to pgbouncer on pg-test-2, which has pgbouncer_enabled false [dest-pgbouncer-disabled]`,
+		`pigsty.yml:11:21: all.children.pg-test.vars.pg_cluster: warning: service pg-test-replica routes to pgbouncer on pg-test-2, which has pgbouncer_enabled false [dest-pgbouncer-disabled]`,
+		`pigsty.yml:13:61: all.children.pg-test.vars.pg_services[0].check: warning: check "/healthz" is not a Patroni health endpoint [service-check-unknown]`,
+		`pigsty.yml:16:42: all.children.pg-test.vars.pg_databases[0].pool_auth_user: warning: pool_auth_user "dbuser_monitor" of database "app" has no effect without pgbouncer_auth_query [pool-auth-user-without-auth-query]`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("lints (-want +got):\n%s\ngot:\n%s", diff, strings.Join(got, "\n"))
 	}
 }
