@@ -52,6 +52,7 @@ type Context struct {
 	vmu       sync.Mutex
 	verifiers map[string]string // password → verifier made or reused in this build
 	checked   map[string]bool   // verifier\x00password → does it validate
+	saltKey   []byte            // read once from Opts.Rand; keys new salts
 }
 
 // Warn records a renderer warning (safe for concurrent renderers).
@@ -115,6 +116,12 @@ func Render(f *compiler.Fleet, opts Options) ([]File, compiler.Diags, error) {
 	ctx := &Context{Fleet: f, Opts: opts}
 	if ctx.Opts.Previous == nil {
 		ctx.Opts.Previous = func(string) []byte { return nil }
+	}
+	if opts.Rand != nil {
+		ctx.saltKey = make([]byte, 32)
+		if _, err := io.ReadFull(opts.Rand, ctx.saltKey); err != nil {
+			return nil, nil, fmt.Errorf("random source: %w", err)
+		}
 	}
 	selected := map[string]bool{}
 	for _, c := range opts.Clusters {

@@ -3,7 +3,10 @@ package render
 import (
 	"bufio"
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
+	"io"
 	"path"
 	"regexp"
 	"strings"
@@ -49,10 +52,24 @@ func (ctx *Context) Verifier(cl *compiler.Cluster, role, password string) (strin
 	if v, ok := ctx.verifiers[password]; ok {
 		return v, nil
 	}
-	if ctx.Opts.Rand == nil {
+	if ctx.saltKey == nil && ctx.Opts.Rand != nil {
+		// Renderers called directly (tests) get the key on first use;
+		// Render reads it before starting its workers.
+		key := make([]byte, 32)
+		if _, err := io.ReadFull(ctx.Opts.Rand, key); err != nil {
+			return "", fmt.Errorf("random source: %w", err)
+		}
+		ctx.saltKey = key
+	}
+	if ctx.saltKey == nil {
 		return "", fmt.Errorf("no random source for a new verifier of role %q", role)
 	}
-	v, err := scram.New(password, ctx.Opts.Rand)
+	// The salt is keyed by a per-build random key: random across builds,
+	// but independent of the order in which concurrent renderers ask, so
+	// tests with a seeded source get the same bytes every time.
+	mac := hmac.New(sha256.New, ctx.saltKey)
+	mac.Write([]byte(password))
+	v, err := scram.Verifier(password, mac.Sum(nil)[:16], 4096)
 	if err != nil {
 		return "", fmt.Errorf("verifier for role %q: %w", role, err)
 	}

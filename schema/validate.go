@@ -147,6 +147,15 @@ func (s *schemaSource) validateMap(ev *evaluator, m VarMap, memo *validMemo) Dia
 				e.Value.Kind, e.Value.Int = IntKind, i
 			}
 		}
+		if _, text := hasAttr(fld, "text"); text && (e.Value.Kind == IntKind || e.Value.Kind == FloatKind) {
+			// A version written as a YAML number (pgbouncer_version: 1.18,
+			// --var pgbouncer_version=1.18) means its text: 1.20 is "1.20",
+			// not the float 1.2.
+			if e.Value.Str == "" {
+				e.Value.Str = e.Value.Display()
+			}
+			e.Value.Kind = StringKind
+		}
 		val := e.Value.Interface()
 		key, memoOK := memo.key(e.Key, val)
 		if memoOK && memo.seen(key) {
