@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"sync"
 )
 
 // WriteOptions tunes Write. The zero value writes b alone, durably.
@@ -253,9 +254,9 @@ func (w *writer) writeTree(root string, rootMode fs.FileMode, b *Bundle, manifes
 	if err := w.mkdir(root, rootMode); err != nil {
 		return err
 	}
-	dirs := []string{root}
 	made := map[string]bool{}
-	for _, p := range b.Paths() {
+	paths := b.Paths()
+	for _, p := range paths {
 		for d := range parents(p) {
 			if made[d] {
 				continue
@@ -265,12 +266,10 @@ func (w *writer) writeTree(root string, rootMode fs.FileMode, b *Bundle, manifes
 				return err
 			}
 			made[d] = true
-			dirs = append(dirs, full)
 		}
-		f := b.Files[p]
-		if err := w.writeFile(filepath.Join(root, filepath.FromSlash(p)), f.Data, f.Mode); err != nil {
-			return err
-		}
+	}
+	if err := w.writeFiles(root, b, paths); err != nil {
+		return err
 	}
 	if err := w.writeFile(filepath.Join(root, ManifestName), manifest, DefaultMode); err != nil {
 		return err
@@ -282,8 +281,61 @@ func (w *writer) writeTree(root string, rootMode fs.FileMode, b *Bundle, manifes
 			return err
 		}
 	}
-	_ = dirs
 	return nil
+}
+
+// writeFiles writes the files (directories exist). On the real file system
+// a few workers overlap the create/write/close system calls (a bundle of a
+// large fleet has tens of thousands of small files); an injected file system
+// (tests) is driven sequentially so its n-th operation is well defined.
+func (w *writer) writeFiles(root string, b *Bundle, paths []string) error {
+	write := func(p string) error {
+		f := b.Files[p]
+		return w.writeFile(filepath.Join(root, filepath.FromSlash(p)), f.Data, f.Mode)
+	}
+	if _, real := w.fsys.(osFS); !real || len(paths) < 256 {
+		for _, p := range paths {
+			if err := write(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	const workers = 4
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		first   error
+		next    = make(chan string)
+		stopped = make(chan struct{})
+	)
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range next {
+				if err := write(p); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+						close(stopped)
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+loop:
+	for _, p := range paths {
+		select {
+		case next <- p:
+		case <-stopped:
+			break loop
+		}
+	}
+	close(next)
+	wg.Wait()
+	return first
 }
 
 func (w *writer) mkdir(name string, mode fs.FileMode) error {
