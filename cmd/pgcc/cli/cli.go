@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 
@@ -238,20 +239,13 @@ func (e *env) build(args []string) int {
 			return e.usageErr("--cluster %q: no such cluster in the inventory", name)
 		}
 	}
-	// The previous bundle (for verifier reuse): -o as it is on disk.
-	prev, _ := golden.Read(*out)
+	// The previous bundle (for verifier reuse): files of -o as they are on
+	// disk, read on demand (renderers ask for a few files per cluster; a
+	// whole fleet's bundle is tens of thousands of files).
 	files, warns, err := render.Render(res.Fleet, render.Options{
 		Clusters: *clusters,
-		Previous: func(p string) []byte {
-			if prev == nil {
-				return nil
-			}
-			if f, ok := prev.Files[p]; ok {
-				return f.Data
-			}
-			return nil
-		},
-		Rand: rand.Reader,
+		Previous: previousReader(*out),
+		Rand:     rand.Reader,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pgcc: %v\n", err)
@@ -437,3 +431,24 @@ func (e *env) schema(args []string) int {
 
 // readFileOrNil is used by tests.
 var readFile = os.ReadFile
+
+// previousReader returns the Previous hook of render.Options for bundle
+// directory dir: a file's bytes, or nil when it is absent or unreadable.
+// Only regular files strictly inside dir are read.
+func previousReader(dir string) func(string) []byte {
+	return func(p string) []byte {
+		if golden.ValidatePath(p) != nil {
+			return nil
+		}
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		fi, err := os.Lstat(full)
+		if err != nil || !fi.Mode().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(full)
+		if err != nil {
+			return nil
+		}
+		return data
+	}
+}
