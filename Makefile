@@ -45,3 +45,11 @@ fuzz:
 
 clean:
 	rm -rf $(BIN) examples/bundle test.json bench-smoke.txt
+
+# Only the HA end-to-end scenario (golden/e2e/README.md): pgcc builds a loopback
+# inventory and a real Patroni/etcd cluster with PgBouncer and HAProxy boots from
+# the bundle, switches over and fails over (~45 s; `make test` runs it too).
+# PGCC_E2E_BREAK=hba|check simulates a broken renderer: the run must fail.
+.PHONY: e2e
+e2e:
+	$(GO) test -count=1 -timeout 5m -run '^(TestHAScenario|TestSandbox.*)$$' -v ./golden/e2e

@@ -74,9 +74,10 @@ func TestBuildDeterministic(t *testing.T) {
 		t.Fatalf("bundle has only %d files", len(ba.Files))
 	}
 	// No timestamps, no build-machine names: the manifest is the content.
+	// (A short name like "vm" turns up in base64 verifiers by chance.)
 	host, _ := os.Hostname()
 	for p, f := range ba.Files {
-		if host != "" && bytes.Contains(f.Data, []byte(host)) {
+		if len(host) >= 6 && bytes.Contains(f.Data, []byte(host)) {
 			t.Errorf("%s contains the build machine's host name %q", p, host)
 		}
 	}
