@@ -294,6 +294,63 @@ func TestSQLFeaturesOnPostgres(t *testing.T) {
 			t.Errorf("%s: %s\n got: %s\nwant: %s", c.db, strings.Join(strings.Fields(c.query), " "), got, c.want)
 		}
 	}
+	// The 17 default privileges of pg_default_privileges, for the dbsu, the
+	// admin user and dbrole_admin (template.sql, inherited from template1)
+	// and for the database owner (db-app.sql), read from pg_default_acl.
+	// "char" objtype order: S (sequences) < f (functions) < n (schemas) < r (tables).
+	const seventeen = `S|dbrole_offline|SELECT
+S|dbrole_readonly|SELECT
+S|dbrole_readwrite|UPDATE
+S|dbrole_readwrite|USAGE
+f|dbrole_offline|EXECUTE
+f|dbrole_readonly|EXECUTE
+n|dbrole_admin|CREATE
+n|dbrole_offline|USAGE
+n|dbrole_readonly|USAGE
+r|dbrole_admin|REFERENCES
+r|dbrole_admin|TRIGGER
+r|dbrole_admin|TRUNCATE
+r|dbrole_offline|SELECT
+r|dbrole_readonly|SELECT
+r|dbrole_readwrite|DELETE
+r|dbrole_readwrite|INSERT
+r|dbrole_readwrite|UPDATE`
+	// For dbrole_admin as creator, its grants to itself merge into the
+	// owner's own entry (PostgreSQL keeps one ACL item per grantee), which
+	// the query leaves out: the other 13 remain.
+	const thirteen = `S|dbrole_offline|SELECT
+S|dbrole_readonly|SELECT
+S|dbrole_readwrite|UPDATE
+S|dbrole_readwrite|USAGE
+f|dbrole_offline|EXECUTE
+f|dbrole_readonly|EXECUTE
+n|dbrole_offline|USAGE
+n|dbrole_readonly|USAGE
+r|dbrole_offline|SELECT
+r|dbrole_readonly|SELECT
+r|dbrole_readwrite|DELETE
+r|dbrole_readwrite|INSERT
+r|dbrole_readwrite|UPDATE`
+	for _, c := range []struct{ db, creator, want string }{
+		{"template1", "postgres", seventeen}, {"template1", "dbuser_dba", seventeen}, {"template1", "dbrole_admin", thirteen},
+		{"postgres", "postgres", seventeen}, {"postgres", "dbuser_dba", seventeen}, {"postgres", "dbrole_admin", thirteen},
+		{"app", "postgres", seventeen}, {"app", "dbuser_dba", seventeen}, {"app", "dbrole_admin", thirteen}, {"app", "dbuser_app", seventeen},
+	} {
+		got := pg.MustPsql(t, c.db, `SELECT d.defaclobjtype, g.rolname, a.privilege_type
+			FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) a JOIN pg_roles g ON g.oid = a.grantee
+			WHERE d.defaclrole = `+q.Literal(c.creator)+`::regrole AND d.defaclnamespace = 0 AND a.grantee <> d.defaclrole AND g.rolname LIKE 'dbrole\_%'
+			ORDER BY 1, 2, 3`)
+		if got != c.want {
+			t.Errorf("default privileges of %s in %s:\n got:\n%s\nwant:\n%s", c.creator, c.db, got, c.want)
+		}
+	}
+	// Public CREATE is revoked in every database (PostgreSQL 15 already
+	// defaults to that for new databases; the scripts make it explicit).
+	for _, db := range []string{"template1", "postgres", "app"} {
+		if got := pg.MustPsql(t, db, `SELECT has_schema_privilege('public', 'public', 'CREATE')`); got != "f" {
+			t.Errorf("%s: PUBLIC may CREATE in schema public", db)
+		}
+	}
 	// pgbouncer auth_query: the auth user reads verifiers of non-superusers only.
 	out, err := pg.PsqlAs(t, "dbuser_auth", "Auth.Pass.1", "app",
 		"SELECT username, left(password, 14) FROM monitor.pgbouncer_auth('dbuser_app') UNION ALL SELECT username, password FROM monitor.pgbouncer_auth('dbuser_super')", "")
