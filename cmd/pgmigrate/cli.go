@@ -35,7 +35,9 @@ commands:
   doctor    check both sides (exit 1 on blockers)
   run       execute the steps up to --until (default streaming)
   status    show per-table state, lag, rates and ETA
+  cutover   fence the source, catch up, switch traffic (measured write pause)
   verify    compare row counts and checksums on both sides
+  rollback  switch traffic back to the source (rollback.enabled)
   cleanup   drop the subscription, publication and slots
   kit       write Pigsty-style bash scripts for the manual path
   version   print the version
@@ -82,9 +84,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fn = cmdCleanup
 	case "kit":
 		fn = cmdKit
-	case "cutover", "rollback":
-		fmt.Fprintf(stderr, "pgmigrate: %s is not implemented in this version\n", cmd)
-		return exitUsage
+	case "cutover":
+		fn = cmdCutover
+	case "rollback":
+		fn = cmdRollback
 	case "version", "--version":
 		fmt.Fprintf(stdout, "pgmigrate %s\n", plan.Version)
 		return exitOK

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pgcc-dev/pgcc/migrate/config"
+	"github.com/pgcc-dev/pgcc/migrate/cutover"
 	"github.com/pgcc-dev/pgcc/migrate/db"
 	"github.com/pgcc-dev/pgcc/migrate/doctor"
 	"github.com/pgcc-dev/pgcc/migrate/faultinject"
@@ -132,6 +133,13 @@ func cmdRun(e *env, args []string) error {
 		return err
 	}
 	st := journal.Reduce(recs)
+	// After a cutover, run would re-create the forward subscription while
+	// reverse replication may run: PostgreSQL 15 has no origin filter, so
+	// both directions never run at once (§5.4).
+	switch st.Phase {
+	case "cut-over", "rolled-back", "rollback":
+		return fmt.Errorf("%wthe migration is %s: run does nothing after a cutover (see pgmigrate status, rollback or cleanup)", errAnswerNo, st.Phase)
+	}
 	if st.HashLocked && st.StructureHash != "" && st.StructureHash != p.StructureHash {
 		return fmt.Errorf("%w: the migration's structure (hosts, databases, names, filters, copy.method, schema, objects) changed after create-pub; restore the file or run cleanup --abandon and start over", config.ErrUsage)
 	}
@@ -183,6 +191,19 @@ func cmdRun(e *env, args []string) error {
 		}
 	}
 	defer ex.Close()
+	// An interrupted cutover (§5.3): before its point of no return the
+	// source is restored here and run goes on; past it, it is finished (the
+	// switch, release, finish) exactly as cutover would, and run stops.
+	if st.Phase == "cutover" {
+		eng := &cutover.Engine{Cfg: cfg, Opener: o, Journal: j, Log: e.log, Out: e.stdout, Dir: dir, Src: src, Dst: dst,
+			Opts: cutover.Options{Abort: true}}
+		if _, _, err := eng.Cutover(ctx); err != nil {
+			return fmt.Errorf("%w%s", errAnswerNo, err.Error())
+		}
+		if journal.Reduce(j.Records()).Done("cutover") {
+			return nil // it had passed its point of no return and was finished
+		}
+	}
 	var steps []string
 	for _, s := range p.Steps {
 		steps = append(steps, s.ID)

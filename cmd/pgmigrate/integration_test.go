@@ -29,7 +29,7 @@ import (
 // servers are started once; subtests run in order (2 cores, testing.md §7).
 
 type lab struct {
-	t        *testing.T
+	t        testing.TB
 	src, dst *testenv.Postgres
 	bin      string // pgmigrate (this test binary, installed in PATH by testscript)
 	dir      string
@@ -41,8 +41,8 @@ var serverSettings = []string{
 	"wal_retrieve_retry_interval=1s",
 }
 
-func newLab(t *testing.T) *lab {
-	testenv.NeedLong(t, "postgres")
+func newLab(t testing.TB, daemons ...string) *lab {
+	testenv.NeedLong(t, append([]string{"postgres"}, daemons...)...)
 	bin, err := exec.LookPath("pgmigrate")
 	if err != nil {
 		t.Fatalf("pgmigrate not in PATH (testscript.Main installs it): %v", err)
@@ -549,15 +549,7 @@ func (l *lab) killMidCopy(t *testing.T) {
 // one publication, one subscription.
 func (l *lab) faultInjection(t *testing.T) {
 	l.t = t
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go toolchain not in PATH: cannot build the faultinject binary")
-	}
-	bin := filepath.Join(t.TempDir(), "pgmigrate-fi")
-	build := exec.Command(gobin, "build", "-tags", "faultinject", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build faultinject binary: %v\n%s", err, out)
-	}
+	bin := faultBinary(t)
 	l.createDBs("fault", "fault_d")
 	l.pgbenchInit("fault", 1)
 	f := l.migration("fault", "fault", "fault_d", "tables: {no_key: apply_fix}\n")

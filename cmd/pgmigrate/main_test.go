@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -10,9 +11,21 @@ import (
 // TestMain lets testscript run this test binary as "pgmigrate", and the
 // integration tests run it as a subprocess they can SIGKILL.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(cleanupM{m}, map[string]func(){
 		"pgmigrate": func() { os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})
+}
+
+// cleanupM removes the faultinject binary that tests share once they all
+// ran (testscript.Main exits the process itself).
+type cleanupM struct{ m *testing.M }
+
+func (c cleanupM) Run() int {
+	code := c.m.Run()
+	if faultBin != "" {
+		os.RemoveAll(filepath.Dir(faultBin))
+	}
+	return code
 }
 
 // TestScripts runs testdata/script/*.txtar: usage errors, exit codes and

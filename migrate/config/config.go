@@ -91,6 +91,9 @@ type Options struct {
 		TerminateInterval   Duration `json:"terminate_interval"`
 		ExemptRoles         []string `json:"exempt_roles"`
 		RequireFullCoverage bool     `json:"require_full_coverage"`
+		// ReleaseTimeout bounds cutover's release phase: remaining source
+		// sessions are terminated until none is left or it passes (§12.10).
+		ReleaseTimeout Duration `json:"release_timeout"`
 	} `json:"fence"`
 	DDLGuard string `json:"ddl_guard"`
 	Switch   struct {
@@ -165,6 +168,7 @@ func Defaults() Options {
 	o.Fence.TerminatePasses = 3
 	o.Fence.TerminateInterval = Duration(50 * time.Millisecond)
 	o.Fence.ExemptRoles = []string{}
+	o.Fence.ReleaseTimeout = Duration(3 * time.Second)
 	o.DDLGuard = "block"
 	o.Switch.Mechanism = "none"
 	o.Switch.Pgbouncer = []PgbouncerEntry{}

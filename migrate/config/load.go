@@ -542,7 +542,8 @@ func (d *decoder) top(root *yaml.Node, c *Config) {
 				"terminate_interval":    d.duration(&o.Fence.TerminateInterval),
 				"exempt_roles":          d.strList(&o.Fence.ExemptRoles),
 				"require_full_coverage": d.boolean(&o.Fence.RequireFullCoverage),
-			}, []string{"methods", "lock_timeout", "lock_retries", "terminate_passes", "terminate_interval", "exempt_roles", "require_full_coverage"})
+				"release_timeout":       d.duration(&o.Fence.ReleaseTimeout),
+			}, []string{"methods", "lock_timeout", "lock_retries", "terminate_passes", "terminate_interval", "exempt_roles", "require_full_coverage", "release_timeout"})
 		},
 		"ddl_guard": d.enum(&o.DDLGuard, "block", "off"),
 		"switch": func(n *yaml.Node, p string) {

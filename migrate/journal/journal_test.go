@@ -124,3 +124,33 @@ func TestLockBusy(t *testing.T) {
 	}
 	l2.Release()
 }
+
+func TestPhasesAfterStreaming(t *testing.T) {
+	base := []Record{{Step: "streaming", Event: EventStart}, {Step: "streaming", Event: EventDone}}
+	for _, tc := range []struct {
+		name string
+		add  []Record
+		want string
+	}{
+		{"streaming", nil, "streaming"},
+		{"cutover running", []Record{{Step: "cutover", Event: EventStart}, {Step: "cutover.fence", Event: EventStart}}, "cutover"},
+		{"cutover aborted", []Record{{Step: "cutover", Event: EventStart}, {Step: "cutover.catchup", Event: EventFail}, {Step: "cutover", Event: EventAbort}}, "streaming"},
+		{"cutover failed after the point of no return", []Record{{Step: "cutover", Event: EventStart}, {Step: "cutover", Event: EventFail}}, "cutover"},
+		{"cut over", []Record{{Step: "cutover", Event: EventStart}, {Step: "cutover", Event: EventDone}}, "cut-over"},
+		{"rollback aborted", []Record{{Step: "cutover", Event: EventDone}, {Step: "rollback", Event: EventStart}, {Step: "rollback", Event: EventAbort}}, "cut-over"},
+		{"rolled back", []Record{{Step: "cutover", Event: EventDone}, {Step: "rollback", Event: EventStart}, {Step: "rollback", Event: EventDone}}, "rolled-back"},
+		{"check results make no step", []Record{{Step: "cutover.check", Event: EventExec}}, "streaming"},
+	} {
+		st := Reduce(append(append([]Record(nil), base...), tc.add...))
+		if st.Phase != tc.want {
+			t.Errorf("%s: phase %q, want %q", tc.name, st.Phase, tc.want)
+		}
+		if _, ok := st.Steps["cutover.check"]; ok {
+			t.Errorf("%s: cutover.check became a step", tc.name)
+		}
+	}
+	st := Reduce(append(base, Record{Step: "cutover", Event: EventStart}, Record{Step: "cutover", Event: EventAbort}))
+	if got := st.Steps["cutover"].Status; got != "aborted" {
+		t.Errorf("aborted cutover status %q", got)
+	}
+}

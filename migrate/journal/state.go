@@ -76,7 +76,7 @@ type ObjectInfo struct {
 
 // StepState is the reduced status of one step.
 type StepState struct {
-	Status string `json:"status"` // running, done, failed, skipped
+	Status string `json:"status"` // running, done, failed, aborted, skipped
 	Starts int    `json:"starts"`
 	Seq    int64  `json:"seq"`
 	TS     string `json:"ts"`
@@ -136,7 +136,7 @@ func Reduce(recs []Record) *State {
 	prog := map[string]*TableProgress{}
 	var order []string
 	for _, r := range recs {
-		ss := st.Steps[r.Step]
+		ss, known := st.Steps[r.Step]
 		switch r.Event {
 		case EventStart:
 			ss.Status = "running"
@@ -146,6 +146,11 @@ func Reduce(recs []Record) *State {
 			ss.Status = "done"
 		case EventFail, EventAbort:
 			ss.Status = "failed"
+			if r.Event == EventAbort {
+				// An abort restored the previous state (a cutover
+				// aborted before its point of no return): not a failure.
+				ss.Status = "aborted"
+			}
 			var e struct {
 				Error string `json:"error"`
 			}
@@ -160,7 +165,11 @@ func Reduce(recs []Record) *State {
 				st.LastStep = r.Step
 			}
 		}
-		st.Steps[r.Step] = ss
+		// exec and intent records alone (cutover.check's results) do not
+		// make a step.
+		if known || (r.Event != EventExec && r.Event != EventIntent) {
+			st.Steps[r.Step] = ss
+		}
 
 		switch {
 		case r.Step == "run" && r.Event == EventStart:
@@ -253,6 +262,10 @@ func phase(st *State) string {
 	switch {
 	case st.Steps["cleanup"].Status == "done":
 		return "cleaned"
+	case st.Steps["rollback"].Status == "done":
+		return "rolled-back"
+	case st.Steps["rollback"].Status == "running" || st.Steps["rollback"].Status == "failed":
+		return "rollback"
 	case st.Steps["cutover"].Status == "done":
 		return "cut-over"
 	case st.Steps["cutover"].Status == "running" || st.Steps["cutover"].Status == "failed":

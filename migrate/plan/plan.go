@@ -276,7 +276,7 @@ func buildStep(cfg *config.Config, id string) Step {
 			Writes:        []string{"destination pgmigrate objects", "publication " + n.RPub},
 			Idempotence:   "IF NOT EXISTS, CREATE OR REPLACE; an existing publication is converged",
 			Preconditions: "rollback.enabled",
-			Sections:      []Section{{SideDestination, PrepareSourceSQL(cfg, false) + ReversePubGenerator(cfg) + " \\gexec\n"}},
+			Sections:      []Section{{SideDestination, PrepareSourceSQL(cfg, false) + reverseTriggers(cfg) + ReversePubGenerator(cfg) + " \\gexec\n"}},
 		}
 	case WaitSync:
 		secs := []Section{
@@ -352,6 +352,16 @@ func PrepareSourceSQL(cfg *config.Config, withGuardAndTriggers bool) string {
 		}
 	}
 	return b.String()
+}
+
+// reverseTriggers is the trigger layer on the destination (rollback fences
+// it); ENABLE ORIGIN triggers never fire for the apply worker.
+func reverseTriggers(cfg *config.Config) string {
+	if !hasFence(cfg, "trigger") {
+		return ""
+	}
+	return "-- the trigger layer for rollback (lock_timeout 100ms, retried)\n" +
+		"SET lock_timeout = '100ms';\n" + FenceTriggerGenerator(cfg) + " \\gexec\n"
 }
 
 func hasFence(cfg *config.Config, m string) bool {

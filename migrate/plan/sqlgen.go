@@ -329,3 +329,18 @@ func PgDumpArgs(cfg *config.Config) []string {
 	}
 	return args
 }
+
+// MigratedRelsSQL lists every relation of the migrated tables — tops, inner
+// partitions and leaves — as schema, name, oid, sorted by schema then name.
+// Cutover uses it for privileges (each partition has its own ACL) and to find
+// transactions holding write locks (a write on a leaf locks only the leaf and
+// its ancestors).
+func MigratedRelsSQL(cfg *config.Config) string {
+	return TablesCTE(cfg) +
+		"SELECT n.nspname::text, c.relname::text, c.oid::int8\n" +
+		"FROM pgm_tree r\n" +
+		"JOIN pgm_table t ON t.oid = r.top AND t.keyed\n" +
+		"JOIN pg_catalog.pg_class c ON c.oid = r.relid\n" +
+		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n" +
+		"ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\""
+}

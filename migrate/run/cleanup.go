@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/pgcc-dev/pgcc/migrate/config"
+	"github.com/pgcc-dev/pgcc/migrate/cutover"
 	"github.com/pgcc-dev/pgcc/migrate/db"
 	"github.com/pgcc-dev/pgcc/migrate/journal"
 	"github.com/pgcc-dev/pgcc/render/sqltext"
@@ -121,13 +124,31 @@ func (c *Cleaner) run(ctx context.Context, st *journal.State) error {
 			}
 		}
 	}
-	// 4. DDL guards and pgmigrate's objects; the seal stays unless --unseal.
+	// 4. DDL guards and pgmigrate's objects; the seal stays unless --unseal,
+	// which first gives back what the fence took (privileges, connection
+	// limit) as journaled by the cutover (source) or rollback (destination).
 	for _, conn := range []*db.Conn{c.Src, c.Dst} {
 		if conn == nil || !c.ours(st, "schema", "pgmigrate") {
 			continue
 		}
+		if c.Opts.Unseal {
+			for _, s := range cutover.UnsealStatements(c.Journal.Records(), conn.Side) {
+				if err := c.exec(ctx, conn, s); err != nil {
+					return err
+				}
+			}
+		}
 		if err := c.dropObjects(ctx, conn); err != nil {
 			return err
+		}
+	}
+	// The pgbouncer backups (data/pgbouncer-<n>.orig): the lines they hold
+	// may carry passwords and are not needed once the migration is over.
+	if backups, _ := filepath.Glob(filepath.Join(c.Journal.Dir(), "data", "pgbouncer-*.orig")); len(backups) > 0 {
+		for _, b := range backups {
+			if err := os.Remove(b); err != nil {
+				return fmt.Errorf("remove pgbouncer backup: %w", err)
+			}
 		}
 	}
 	if c.Src == nil || c.Dst == nil {

@@ -155,6 +155,12 @@ func (e *Exec) Check(ctx context.Context, step string) (bool, any, error) {
 		if err != nil || !done {
 			return false, nil, err
 		}
+		if hasMethod(e.Cfg, "trigger") {
+			missing, err := e.Dst.Generate(ctx, plan.FenceTriggerGenerator(e.Cfg))
+			if err != nil || len(missing) > 0 {
+				return false, nil, err
+			}
+		}
 		var n int
 		err = e.Dst.QueryRow(ctx, "SELECT count(*) FROM pg_catalog.pg_publication WHERE pubname = $1", e.Cfg.Names.RPub).Scan(&n)
 		return n == 1, nil, err
@@ -305,6 +311,20 @@ func (e *Exec) applyPrepare(ctx context.Context, step string, c *db.Conn, full b
 func (e *Exec) applyPrepareReverse(ctx context.Context) (any, error) {
 	if _, err := e.applyPrepare(ctx, plan.PrepareReverse, e.Dst, false); err != nil {
 		return nil, err
+	}
+	// The destination gets the trigger layer too: rollback fences it. The
+	// triggers fire for ordinary sessions only (ENABLE ORIGIN), never for
+	// the apply worker, and do nothing while its seal is 0.
+	if hasMethod(e.Cfg, "trigger") {
+		stmts, err := e.Dst.Generate(ctx, plan.FenceTriggerGenerator(e.Cfg))
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range stmts {
+			if err := e.execRetry(ctx, plan.PrepareReverse, e.Dst, s, 100*time.Millisecond, 20, 50*time.Millisecond); err != nil {
+				return nil, err
+			}
+		}
 	}
 	stmts, err := e.Dst.Generate(ctx, plan.ReversePubGenerator(e.Cfg))
 	if err != nil {

@@ -106,6 +106,42 @@ func (s *Status) WriteText(w io.Writer, bars bool) {
 		fmt.Fprintf(w, "  catch-up eta %.0fs", *s.ETASeconds.Catchup)
 	}
 	fmt.Fprintln(w)
+	for _, sw := range []struct {
+		name string
+		v    *Switch
+	}{{"cutover", s.Cutover}, {"rollback", s.Rollback}} {
+		if sw.v == nil {
+			continue
+		}
+		fmt.Fprintf(w, "%s: attempt %d %s", sw.name, sw.v.Attempt, sw.v.Outcome)
+		if sw.v.PauseMs != nil {
+			fmt.Fprintf(w, "  write pause %.3f s", *sw.v.PauseMs/1000)
+		}
+		if sw.v.FenceLSN != "" {
+			fmt.Fprintf(w, "  fence lsn %s", sw.v.FenceLSN)
+		}
+		if sw.v.Verify != "" {
+			fmt.Fprintf(w, "  verify %s", sw.v.Verify)
+		}
+		if sw.v.Reason != "" {
+			fmt.Fprintf(w, "  (%s)", sw.v.Reason)
+		}
+		fmt.Fprintln(w)
+	}
+	if r := s.Reverse; r != nil {
+		fmt.Fprint(w, "reverse     ")
+		if r.Slot != nil && r.Slot.Exists {
+			fmt.Fprintf(w, "  slot %s %s  lag %s", r.Slot.Name, map[bool]string{true: "active", false: "inactive"}[r.Slot.Active], ptrBytes(r.Slot.LagBytes))
+		} else {
+			fmt.Fprint(w, "  no slot")
+		}
+		if r.Subscription != nil && r.Subscription.Exists {
+			fmt.Fprintf(w, "  subscription %s %s", r.Subscription.Name, map[bool]string{true: "enabled", false: "disabled"}[r.Subscription.Enabled])
+		} else {
+			fmt.Fprint(w, "  no subscription")
+		}
+		fmt.Fprintln(w)
+	}
 	if len(s.Health) == 0 {
 		fmt.Fprintln(w, "health: ok")
 	} else {
@@ -160,6 +196,28 @@ func (s *Status) Metrics() []byte {
 	if sub := s.Destination.Subscription; sub != nil && sub.ApplyErrorCount != nil {
 		help("pgmigrate_apply_errors_total", "counter", "Subscription apply and sync errors.")
 		fmt.Fprintf(&b, "pgmigrate_apply_errors_total %d\n", *sub.ApplyErrorCount+*sub.SyncErrorCount)
+	}
+	if r := s.Reverse; r != nil && r.Slot != nil && r.Slot.LagBytes != nil {
+		help("pgmigrate_reverse_lag_bytes", "gauge", "Destination WAL position minus the reverse slot's confirmed_flush_lsn.")
+		fmt.Fprintf(&b, "pgmigrate_reverse_lag_bytes %d\n", *r.Slot.LagBytes)
+	}
+	help("pgmigrate_phase", "gauge", "The migration's phase (1 for the current one).")
+	fmt.Fprintf(&b, "pgmigrate_phase{phase=%s} 1\n", promLabel(s.Phase))
+	if c := s.Cutover; c != nil {
+		help("pgmigrate_cutover_attempt", "gauge", "The last cutover attempt, by outcome.")
+		fmt.Fprintf(&b, "pgmigrate_cutover_attempt{outcome=%s} %d\n", promLabel(c.Outcome), c.Attempt)
+		if c.PauseMs != nil {
+			help("pgmigrate_cutover_pause_seconds", "gauge", "Write pause of the last cutover: fence applied to destination writable.")
+			fmt.Fprintf(&b, "pgmigrate_cutover_pause_seconds %s\n", strconv.FormatFloat(*c.PauseMs/1000, 'f', -1, 64))
+		}
+		if c.FenceAcquireMs != nil {
+			help("pgmigrate_cutover_fence_acquire_seconds", "gauge", "Time to put every fence layer in place in the last cutover.")
+			fmt.Fprintf(&b, "pgmigrate_cutover_fence_acquire_seconds %s\n", strconv.FormatFloat(*c.FenceAcquireMs/1000, 'f', -1, 64))
+		}
+	}
+	if s.VerifyMismatched != nil {
+		help("pgmigrate_verify_mismatched_tables", "gauge", "Mismatched tables in the last verify.json.")
+		fmt.Fprintf(&b, "pgmigrate_verify_mismatched_tables %d\n", *s.VerifyMismatched)
 	}
 	return []byte(b.String())
 }

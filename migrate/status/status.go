@@ -6,9 +6,12 @@ package status
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -91,6 +94,30 @@ type ETA struct {
 	Catchup *float64 `json:"catchup"`
 }
 
+// Switch is the last cutover (or rollback) as cutover.json (rollback.json)
+// recorded it.
+type Switch struct {
+	Attempt        int                `json:"attempt"`
+	Outcome        string             `json:"outcome"`
+	Reason         string             `json:"reason,omitempty"`
+	Switch         string             `json:"switch"`
+	FenceLSN       string             `json:"fence_lsn,omitempty"`
+	FenceAcquireMs *float64           `json:"fence_acquire_ms"`
+	PauseMs        *float64           `json:"pause_ms"`
+	PartsMs        map[string]float64 `json:"parts_ms,omitempty"`
+	FenceApplied   string             `json:"fence_applied,omitempty"`
+	DstWritable    string             `json:"dst_writable,omitempty"`
+	Verify         string             `json:"verify,omitempty"`
+	Warnings       []string           `json:"warnings"`
+}
+
+// Reverse is reverse replication after a cutover with rollback enabled:
+// the slot on the destination, the subscription on the source.
+type Reverse struct {
+	Slot         *Slot         `json:"slot"`
+	Subscription *Subscription `json:"subscription"`
+}
+
 // Status is one refresh.
 type Status struct {
 	Format      int         `json:"format"`
@@ -98,12 +125,17 @@ type Status struct {
 	Phase       string      `json:"phase"`
 	Step        string      `json:"step"`
 	Health      []string    `json:"health"`
-	Cutover     any         `json:"cutover"`
+	Cutover     *Switch     `json:"cutover"`
+	Rollback    *Switch     `json:"rollback,omitempty"`
 	Source      Source      `json:"source"`
 	Destination Destination `json:"destination"`
+	Reverse     *Reverse    `json:"reverse,omitempty"`
 	Tables      []Table     `json:"tables"`
 	Rates       Rates       `json:"rates"`
 	ETASeconds  ETA         `json:"eta_seconds"`
+	// VerifyMismatched is the mismatched table count of the last
+	// verify.json (metrics only).
+	VerifyMismatched *int `json:"-"`
 
 	at        time.Time
 	walPos    int64 // source WAL position in bytes
@@ -178,6 +210,18 @@ func (w *Watcher) Sample(ctx context.Context) *Status {
 		w.sampleDest(ctx, dst, s)
 	}
 	w.tables(ctx, st, dst, s)
+	s.Cutover = readSwitch(w.Dir, "cutover.json")
+	s.Rollback = readSwitch(w.Dir, "rollback.json")
+	s.VerifyMismatched = readVerifyMismatched(w.Dir)
+	if w.Cfg.Rollback.Enabled && (st.Phase == "cut-over" || st.Phase == "rollback") && src != nil && dst != nil {
+		s.Reverse = w.sampleReverse(ctx, src, dst)
+		if sub := s.Reverse.Subscription; sub != nil && sub.Exists && sub.Enabled && sub.WorkerPID == nil {
+			s.Health = append(s.Health, "no apply worker for "+sub.Name)
+		}
+		if sl := s.Reverse.Slot; sl != nil && sl.Exists && (sl.WALStatus == "unreserved" || sl.WALStatus == "lost") {
+			s.Health = append(s.Health, "slot "+sl.Name+" wal_status "+sl.WALStatus)
+		}
+	}
 	if sl := s.Source.Slot; sl != nil && sl.Exists {
 		switch sl.WALStatus {
 		case "unreserved", "lost":
@@ -205,6 +249,72 @@ func (w *Watcher) Sample(ctx context.Context) *Status {
 	w.computeRates(st, s)
 	w.prev = s
 	return s
+}
+
+// readSwitch reads the summary of cutover.json or rollback.json (nil when
+// there is none yet).
+func readSwitch(dir, name string) *Switch {
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return nil
+	}
+	var raw struct {
+		Switch
+		Times map[string]struct {
+			TS string `json:"ts"`
+		} `json:"times"`
+	}
+	if json.Unmarshal(data, &raw) != nil {
+		return nil
+	}
+	sw := raw.Switch
+	sw.FenceApplied = raw.Times["fence_applied"].TS
+	sw.DstWritable = raw.Times["dst_writable"].TS
+	if sw.Warnings == nil {
+		sw.Warnings = []string{}
+	}
+	return &sw
+}
+
+func readVerifyMismatched(dir string) *int {
+	data, err := os.ReadFile(filepath.Join(dir, "verify.json"))
+	if err != nil {
+		return nil
+	}
+	var v struct {
+		Summary struct {
+			Mismatched int `json:"mismatched"`
+		} `json:"summary"`
+	}
+	if json.Unmarshal(data, &v) != nil {
+		return nil
+	}
+	return &v.Summary.Mismatched
+}
+
+// sampleReverse reads the reverse slot (destination) and subscription
+// (source).
+func (w *Watcher) sampleReverse(ctx context.Context, src, dst *db.Conn) *Reverse {
+	n := w.Cfg.Names
+	r := &Reverse{Slot: &Slot{Name: n.RSlot}, Subscription: &Subscription{Name: n.RSub}}
+	sl := r.Slot
+	q := `SELECT active, pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), confirmed_flush_lsn)::int8,
+		pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), restart_lsn)::int8, coalesce(wal_status, ''), safe_wal_size
+		FROM pg_catalog.pg_replication_slots WHERE slot_name = $1`
+	if dst.QueryRow(ctx, q, sl.Name).Scan(&sl.Active, &sl.LagBytes, &sl.RetainedBytes, &sl.WALStatus, &sl.SafeWALSize) == nil {
+		sl.Exists = true
+	}
+	sub := r.Subscription
+	err := src.QueryRow(ctx, `SELECT s.subenabled, st.pid, coalesce(st.received_lsn::text, ''), coalesce(st.latest_end_lsn::text, '')
+		FROM pg_catalog.pg_subscription s
+		LEFT JOIN pg_catalog.pg_stat_subscription st ON st.subid = s.oid AND st.relid IS NULL
+		WHERE s.subname = $1`, sub.Name).Scan(&sub.Enabled, &sub.WorkerPID, &sub.ReceivedLSN, &sub.LatestEndLSN)
+	if err == nil {
+		sub.Exists = true
+		_ = src.QueryRow(ctx, "SELECT apply_error_count, sync_error_count FROM pg_catalog.pg_stat_subscription_stats WHERE subname = $1", sub.Name).
+			Scan(&sub.ApplyErrorCount, &sub.SyncErrorCount)
+	}
+	return r
 }
 
 func (w *Watcher) sampleSource(ctx context.Context, c *db.Conn, s *Status) {

@@ -1,6 +1,8 @@
 package status
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +81,49 @@ func TestEWMA(t *testing.T) {
 	}
 	if got := ewma(nil, 42, time.Second); *got != 42 {
 		t.Errorf("first sample = %v", *got)
+	}
+}
+
+func TestCutoverMetricsAndText(t *testing.T) {
+	dir := t.TempDir()
+	cj := `{"format": 1, "kind": "cutover", "attempt": 2, "outcome": "completed", "switch": "pgbouncer",
+ "times": {"fence_applied": {"t_ms": 48, "ts": "2025-01-02T03:04:05.048Z", "unix_us": 1}, "dst_writable": {"t_ms": 660.5, "ts": "2025-01-02T03:04:05.660Z", "unix_us": 2}},
+ "fence_lsn": "0/3000060", "fence_acquire_ms": 48, "pause_ms": 612.5, "verify": "equal", "warnings": null}`
+	if err := os.WriteFile(filepath.Join(dir, "cutover.json"), []byte(cj), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "verify.json"), []byte(`{"summary": {"mismatched": 0}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := sample()
+	s.Phase = "cut-over"
+	s.Cutover = readSwitch(dir, "cutover.json")
+	s.VerifyMismatched = readVerifyMismatched(dir)
+	if c := s.Cutover; c == nil || c.Attempt != 2 || *c.PauseMs != 612.5 || c.FenceApplied != "2025-01-02T03:04:05.048Z" || c.Warnings == nil {
+		t.Fatalf("readSwitch: %+v", c)
+	}
+	if readSwitch(dir, "rollback.json") != nil {
+		t.Errorf("rollback.json does not exist")
+	}
+	m := string(s.Metrics())
+	for _, w := range []string{
+		`pgmigrate_phase{phase="cut-over"} 1`,
+		"pgmigrate_cutover_pause_seconds 0.6125",
+		"pgmigrate_cutover_fence_acquire_seconds 0.048",
+		`pgmigrate_cutover_attempt{outcome="completed"} 2`,
+		"pgmigrate_verify_mismatched_tables 0",
+	} {
+		if !strings.Contains(m, w) {
+			t.Errorf("metrics lack %q:\n%s", w, m)
+		}
+	}
+	var b strings.Builder
+	s.WriteText(&b, false)
+	if !strings.Contains(b.String(), "cutover: attempt 2 completed  write pause 0.613 s  fence lsn 0/3000060  verify equal\n") {
+		t.Errorf("text:\n%s", b.String())
+	}
+	j := string(s.JSON())
+	if !strings.Contains(j, `"pause_ms": 612.5`) || !strings.Contains(j, `"fence_lsn": "0/3000060"`) {
+		t.Errorf("json:\n%s", j)
 	}
 }

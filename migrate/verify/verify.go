@@ -322,7 +322,6 @@ type pair struct{ src, dst *db.Conn }
 
 // Run verifies live (unpinned): tables while streaming.
 func (v *Verifier) Run(ctx context.Context) (*Report, error) {
-	rep := &Report{Format: 1, Mode: "live", Hash: v.Cfg.Verify.Mode, Migration: v.Cfg.Names.ID, Tables: []TableResult{}, Sequences: []SeqResult{}}
 	src, err := v.open(ctx, db.Source)
 	if err != nil {
 		return nil, err
@@ -333,7 +332,6 @@ func (v *Verifier) Run(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	defer dst.Close()
-	newHash := src.Version >= 110000 && dst.Version >= 110000
 	metas, err := v.tables(ctx, src)
 	if err != nil {
 		return nil, err
@@ -357,6 +355,69 @@ func (v *Verifier) Run(ctx context.Context) (*Report, error) {
 		defer d.Close()
 		pairs = append(pairs, pair{s, d})
 	}
+	return v.compare(ctx, pairs, metas, false)
+}
+
+// Snapshots are the snapshots cutover's pin step exported (§5.2 step 7).
+type Snapshots struct {
+	Src, Dst string
+}
+
+// Pair is one worker's sessions, opened with Session.
+type Pair struct {
+	Src, Dst *db.Conn
+}
+
+// Session opens a verification session on side with §6's session settings.
+// Cutover opens its pinned workers before the fence: once the source's
+// connection limit is 0 it refuses new non-superuser sessions.
+func (v *Verifier) Session(ctx context.Context, side string) (*db.Conn, error) {
+	return v.open(ctx, side)
+}
+
+// RunPinned verifies inside the pin snapshots (pinned mode, §6): each pair
+// imports them with SET TRANSACTION SNAPSHOT, so both sides are compared at
+// the fence whatever is written afterwards; there is no recheck. Sequences
+// must be at or past the source by seq_offset. The pairs are left open, their
+// transactions ended.
+func (v *Verifier) RunPinned(ctx context.Context, snaps Snapshots, in []Pair) (*Report, error) {
+	if len(in) == 0 {
+		return nil, errors.New("pinned verification needs at least one pair of sessions")
+	}
+	var pairs []pair
+	for _, p := range in {
+		for _, s := range []struct {
+			c    *db.Conn
+			snap string
+		}{{p.Src, snaps.Src}, {p.Dst, snaps.Dst}} {
+			if _, err := s.c.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"); err != nil {
+				return nil, err
+			}
+			defer func(c *db.Conn) { _, _ = c.Exec(context.Background(), "ROLLBACK") }(s.c)
+			if _, err := s.c.Exec(ctx, "SET TRANSACTION SNAPSHOT "+sqltext.Literal(s.snap)); err != nil {
+				return nil, err
+			}
+		}
+		pairs = append(pairs, pair{p.Src, p.Dst})
+	}
+	metas, err := v.tables(ctx, pairs[0].src)
+	if err != nil {
+		return nil, err
+	}
+	return v.compare(ctx, pairs, metas, true)
+}
+
+func (v *Verifier) compare(ctx context.Context, pairs []pair, metas []tableMeta, pinned bool) (*Report, error) {
+	mode := "live"
+	if pinned {
+		mode = "pinned"
+	}
+	rep := &Report{Format: 1, Mode: mode, Hash: v.Cfg.Verify.Mode, Migration: v.Cfg.Names.ID, Tables: []TableResult{}, Sequences: []SeqResult{}}
+	src, dst := pairs[0].src, pairs[0].dst
+	newHash := src.Version >= 110000 && dst.Version >= 110000
+	if len(pairs) > len(metas) && len(metas) > 0 {
+		pairs = pairs[:len(metas)]
+	}
 	results := make([]TableResult, len(metas))
 	work := make(chan int)
 	var wg sync.WaitGroup
@@ -367,7 +428,7 @@ func (v *Verifier) Run(ctx context.Context) (*Report, error) {
 		go func(p pair) {
 			defer wg.Done()
 			for i := range work {
-				r, err := v.table(ctx, p, metas[i], newHash)
+				r, err := v.table(ctx, p, metas[i], newHash, pinned)
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
@@ -389,7 +450,8 @@ func (v *Verifier) Run(ctx context.Context) (*Report, error) {
 		return nil, ctx.Err()
 	}
 	rep.Tables = results
-	rep.Sequences, err = v.sequences(ctx, src, dst)
+	var err error
+	rep.Sequences, err = v.sequences(ctx, src, dst, pinned)
 	if err != nil {
 		return nil, err
 	}
@@ -422,17 +484,23 @@ func (r *Report) summarize() {
 
 // table compares one table; on a mismatch it waits for the replica to
 // confirm the source's LSN and recomputes, up to verify.recheck times.
-func (v *Verifier) table(ctx context.Context, p pair, m tableMeta, newHash bool) (TableResult, error) {
+func (v *Verifier) table(ctx context.Context, p pair, m tableMeta, newHash, pinned bool) (TableResult, error) {
 	r := TableResult{Table: m.name, Ranges: []Range{}}
 	var lastSrc agg
 	changes := 0
+	// The primary is the source while streaming, the destination while
+	// reverse replication runs after a cutover.
+	primary, slot := p.src, v.Cfg.Names.Slot
+	if v.State != nil && v.State.Done("cutover") {
+		primary, slot = p.dst, v.Cfg.Names.RSlot
+	}
 	for attempt := 0; ; attempt++ {
 		var lsn string
-		if err := p.src.QueryRow(ctx, "SELECT pg_catalog.pg_current_wal_lsn()::text").Scan(&lsn); err != nil {
+		if err := primary.QueryRow(ctx, "SELECT pg_catalog.pg_current_wal_lsn()::text").Scan(&lsn); err != nil {
 			return r, err
 		}
-		if attempt > 0 {
-			if err := v.waitConfirmed(ctx, p.src, lsn); err != nil {
+		if attempt > 0 && !pinned {
+			if err := v.waitConfirmed(ctx, primary, slot, lsn); err != nil {
 				return r, err
 			}
 		}
@@ -457,11 +525,12 @@ func (v *Verifier) table(ctx context.Context, p pair, m tableMeta, newHash bool)
 			r.Status = Equal
 			return r, nil
 		}
-		if attempt >= v.Cfg.Verify.Recheck {
+		if pinned || attempt >= v.Cfg.Verify.Recheck {
+			// Pinned snapshots cannot change: a recheck would see the same.
 			break
 		}
 	}
-	if v.Cfg.Verify.Recheck > 0 && changes == v.Cfg.Verify.Recheck {
+	if !pinned && v.Cfg.Verify.Recheck > 0 && changes == v.Cfg.Verify.Recheck {
 		r.Status, r.Reason = Unstable, "the source changed on every pass"
 		return r, nil
 	}
@@ -480,7 +549,7 @@ func (v *Verifier) table(ctx context.Context, p pair, m tableMeta, newHash bool)
 
 // waitConfirmed waits until the slot confirms lsn (the replica applied
 // everything the source had written when the pass began).
-func (v *Verifier) waitConfirmed(ctx context.Context, src *db.Conn, lsn string) error {
+func (v *Verifier) waitConfirmed(ctx context.Context, src *db.Conn, slot, lsn string) error {
 	timeout := v.Opts.CatchupTimeout
 	if timeout == 0 {
 		timeout = 30 * time.Second
@@ -488,7 +557,7 @@ func (v *Verifier) waitConfirmed(ctx context.Context, src *db.Conn, lsn string) 
 	deadline := time.Now().Add(timeout)
 	for {
 		var ok bool
-		err := src.QueryRow(ctx, "SELECT confirmed_flush_lsn >= $1::text::pg_lsn FROM pg_catalog.pg_replication_slots WHERE slot_name = $2", lsn, v.Cfg.Names.Slot).Scan(&ok)
+		err := src.QueryRow(ctx, "SELECT confirmed_flush_lsn >= $1::text::pg_lsn FROM pg_catalog.pg_replication_slots WHERE slot_name = $2", lsn, slot).Scan(&ok)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil // no slot (after cutover): nothing to wait for
 		}
@@ -700,9 +769,16 @@ func (v *Verifier) keyHashes(ctx context.Context, c *db.Conn, m tableMeta, where
 }
 
 // sequences compares last_value; before the cutover's sequence step they
-// are only reported as not-yet-synced (§12.1).
-func (v *Verifier) sequences(ctx context.Context, src, dst *db.Conn) ([]SeqResult, error) {
-	synced := v.State != nil && (v.State.Done("cutover.sequences") || v.State.Done("cutover"))
+// are only reported as not-yet-synced (§12.1). Pinned (inside cutover, after
+// the sequence step) the destination must be ahead by seq_offset in each
+// sequence's direction (I3). Sequences are not MVCC: the snapshots do not pin
+// them, so the values read are the current ones.
+func (v *Verifier) sequences(ctx context.Context, src, dst *db.Conn, pinned bool) ([]SeqResult, error) {
+	synced := pinned || v.State != nil && (v.State.Done("cutover.sequences") || v.State.Done("cutover"))
+	var offset int64
+	if pinned {
+		offset = v.Cfg.SeqOffset
+	}
 	read := func(c *db.Conn) (map[string]*int64, map[string]int64, error) {
 		rows, err := c.Query(ctx, plan.SequencesSQL(v.Cfg))
 		if err != nil {
@@ -754,7 +830,7 @@ func (v *Verifier) sequences(ctx context.Context, src, dst *db.Conn) ([]SeqResul
 			r.Status = "ok"
 		case d == nil:
 			r.Status, r.OK = "behind", false
-		case inc[n] >= 0 && *d < *r.Src, inc[n] < 0 && *d > *r.Src:
+		case inc[n] >= 0 && *d < *r.Src+offset, inc[n] < 0 && *d > *r.Src-offset:
 			r.Status, r.OK = "behind", false
 		default:
 			r.Status = "ok"

@@ -18,6 +18,47 @@ BEGIN
     RETURN NULL;
 END;
 $pgcc$;
+-- the trigger layer for rollback (lock_timeout 100ms, retried)
+SET lock_timeout = '100ms';
+WITH RECURSIVE pgm_top AS (
+    SELECT c.oid, n.nspname, c.relname, c.relkind
+    FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence = 'p'
+      AND n.nspname !~ '^pg_'
+      AND n.nspname !~ '^Legacy'
+      AND n.nspname NOT IN ('audit', 'pgmigrate')
+      AND ((n.nspname ~ '^public$') OR (n.nspname ~ '^sales$' AND c.relname ~ '^order.*$'))
+      AND NOT (c.relname ~ '^spatial_ref_sys$')
+      AND NOT (n.nspname ~ '^public$' AND c.relname ~ '^tmp_.*$')
+      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                      WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e')
+), pgm_tree AS (
+    SELECT t.oid AS top, t.oid AS relid FROM pgm_top t
+    UNION ALL
+    SELECT r.top, i.inhrelid FROM pgm_tree r
+    JOIN pg_catalog.pg_inherits i ON i.inhparent = r.relid
+    JOIN pg_catalog.pg_class p ON p.oid = i.inhrelid AND p.relispartition
+), pgm_leaf AS (
+    SELECT r.top, l.oid AS relid, CASE l.relreplident
+           WHEN 'f' THEN true
+           WHEN 'd' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_index x WHERE x.indrelid = l.oid AND x.indisprimary AND x.indisvalid)
+           WHEN 'i' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_index x WHERE x.indrelid = l.oid AND x.indisreplident AND x.indisvalid)
+           ELSE false END AS keyed
+    FROM pgm_tree r JOIN pg_catalog.pg_class l ON l.oid = r.relid
+    WHERE l.relkind = 'r'
+), pgm_table AS (
+    SELECT t.oid, t.nspname, t.relname, t.relkind,
+           COALESCE((SELECT bool_and(f.keyed) FROM pgm_leaf f WHERE f.top = t.oid), true) AS keyed
+    FROM pgm_top t
+)
+SELECT format('CREATE TRIGGER pgmigrate_fence BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON %I.%I FOR EACH STATEMENT EXECUTE PROCEDURE pgmigrate.fence_guard()', n.nspname, c.relname)
+FROM pgm_tree r
+JOIN pgm_table t ON t.oid = r.top AND t.keyed
+JOIN pg_catalog.pg_class c ON c.oid = r.relid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = 'pgmigrate_fence')
+ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C" \gexec
 WITH RECURSIVE pgm_top AS (
     SELECT c.oid, n.nspname, c.relname, c.relkind
     FROM pg_catalog.pg_class c
