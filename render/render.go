@@ -11,9 +11,15 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pgcc-dev/pgcc/compiler"
 )
+
+// scratchPool holds buffers renderers build text in before copying the
+// result out (or when the text is an intermediate): growing a fresh buffer
+// per file allocates about twice the file. Put back with length 0.
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 64*1024); return &b }}
 
 // File is one rendered bundle file.
 type File struct {
@@ -50,9 +56,11 @@ type Context struct {
 	wmu      sync.Mutex
 
 	vmu       sync.Mutex
-	verifiers map[string]string // password → verifier made or reused in this build
-	checked   map[string]bool   // verifier\x00password → does it validate
-	saltKey   []byte            // read once from Opts.Rand; keys new salts
+	verifiers map[string]string           // password → verifier made or reused in this build
+	pending   map[string]*pendingVerifier // password → verifier being made
+	checked   map[string]bool             // verifier\x00password → does it validate
+	saltKey   []byte                      // read once from Opts.Rand; keys new salts
+	prev      map[string]*prevLines       // cluster → verifier lines of the previous bundle
 }
 
 // Warn records a renderer warning (safe for concurrent renderers).
@@ -113,6 +121,31 @@ var fleetRenderers = []FleetRenderer{}
 
 // Render renders the bundle files of the selected clusters, sorted by path.
 func Render(f *compiler.Fleet, opts Options) ([]File, compiler.Diags, error) {
+	var (
+		mu    sync.Mutex
+		files []File
+	)
+	warnings, err := Stream(f, opts, func(fs []File) error {
+		mu.Lock()
+		files = append(files, fs...)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	return files, warnings, nil
+}
+
+// Stream renders like Render but hands the files to emit as they are made
+// instead of returning them: each cluster's files as soon as that cluster is
+// rendered (emit is called concurrently from the render workers, in no fixed
+// order), then the fleet-wide files. `pgcc build` writes them out and drops
+// them, so a large fleet's bundle is never in memory at once (1000 clusters:
+// 180 MB of files). An error of emit stops the render and is returned; so is
+// the first render error in cluster order. Warnings are sorted.
+func Stream(f *compiler.Fleet, opts Options, emit func([]File) error) (compiler.Diags, error) {
 	ctx := &Context{Fleet: f, Opts: opts}
 	if ctx.Opts.Previous == nil {
 		ctx.Opts.Previous = func(string) []byte { return nil }
@@ -120,7 +153,7 @@ func Render(f *compiler.Fleet, opts Options) ([]File, compiler.Diags, error) {
 	if opts.Rand != nil {
 		ctx.saltKey = make([]byte, 32)
 		if _, err := io.ReadFull(opts.Rand, ctx.saltKey); err != nil {
-			return nil, nil, fmt.Errorf("random source: %w", err)
+			return nil, fmt.Errorf("random source: %w", err)
 		}
 	}
 	selected := map[string]bool{}
@@ -133,25 +166,61 @@ func Render(f *compiler.Fleet, opts Options) ([]File, compiler.Diags, error) {
 			clusters = append(clusters, cl)
 		}
 	}
-	// Clusters are independent: render them on GOMAXPROCS workers, then
-	// concatenate in cluster order (the output does not depend on timing).
-	per := make([][]File, len(clusters))
+	// Two renderers must never write the same path; this catches it
+	// whatever emit does with the files.
+	var (
+		pmu   sync.Mutex
+		paths = map[string]bool{}
+	)
+	checkedEmit := func(fs []File) error {
+		pmu.Lock()
+		for _, fl := range fs {
+			if paths[fl.Path] {
+				pmu.Unlock()
+				return fmt.Errorf("two renderers wrote %s", fl.Path)
+			}
+			paths[fl.Path] = true
+		}
+		pmu.Unlock()
+		return emit(fs)
+	}
+	// Clusters are independent: render them on GOMAXPROCS workers. The
+	// output does not depend on timing: every file's bytes depend only on
+	// the model (and the verifiers, which depend on the password alone).
 	errs := make([]error, len(clusters))
-	var wg sync.WaitGroup
+	var (
+		wg       sync.WaitGroup
+		firstBad atomic.Int64 // lowest index of a cluster that failed
+	)
+	firstBad.Store(int64(len(clusters)))
 	next := make(chan int)
 	for w := 0; w < max(1, min(runtime.GOMAXPROCS(0), len(clusters))); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
+				if int64(i) > firstBad.Load() {
+					// A cluster before this one failed: its error is the
+					// one returned, whatever happens here.
+					continue
+				}
 				cl := clusters[i]
+				var per []File
 				for _, r := range clusterRenderers {
 					fs, err := r.Render(ctx, cl)
 					if err != nil {
 						errs[i] = fmt.Errorf("render %s for cluster %s: %w", r.Name, cl.Name, err)
 						break
 					}
-					per[i] = append(per[i], fs...)
+					per = append(per, fs...)
+				}
+				if errs[i] == nil {
+					errs[i] = checkedEmit(per)
+				}
+				for bad := firstBad.Load(); errs[i] != nil && int64(i) < bad; bad = firstBad.Load() {
+					if firstBad.CompareAndSwap(bad, int64(i)) {
+						break
+					}
 				}
 			}
 		}()
@@ -161,28 +230,22 @@ func Render(f *compiler.Fleet, opts Options) ([]File, compiler.Diags, error) {
 	}
 	close(next)
 	wg.Wait()
-	var files []File
 	for i := range clusters {
 		if errs[i] != nil {
-			return nil, nil, errs[i]
+			return nil, errs[i]
 		}
-		files = append(files, per[i]...)
 	}
 	for _, r := range fleetRenderers {
 		fs, err := r.Render(ctx, clusters)
 		if err != nil {
-			return nil, nil, fmt.Errorf("render %s: %w", r.Name, err)
+			return nil, fmt.Errorf("render %s: %w", r.Name, err)
 		}
-		files = append(files, fs...)
+		if err := checkedEmit(fs); err != nil {
+			return nil, err
+		}
 	}
-	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	ctx.wmu.Lock()
 	warnings := ctx.Warnings.Sorted()
 	ctx.wmu.Unlock()
-	for i := 1; i < len(files); i++ {
-		if files[i].Path == files[i-1].Path {
-			return nil, nil, fmt.Errorf("two renderers wrote %s", files[i].Path)
-		}
-	}
-	return files, warnings, nil
+	return warnings, nil
 }

@@ -1,6 +1,8 @@
 package render
 
 import (
+	"bytes"
+
 	"github.com/pgcc-dev/pgcc/compiler"
 	q "github.com/pgcc-dev/pgcc/render/sqltext"
 )
@@ -27,8 +29,10 @@ func (g *sqlGen) template() []byte {
 	}
 	// The body is the same for every target: render it once (it is most of
 	// the file, ~40 kB with the monitor objects).
-	body := &sqlScript{}
-	body.b.Grow(48 << 10) // the body is ~40 kB: one allocation instead of a doubling series
+	// The body (~40 kB) is built in a pooled buffer: it is copied below.
+	scratch := scratchPool.Get().(*[]byte)
+	body := &sqlScript{b: *bytes.NewBuffer((*scratch)[:0])}
+	defer func() { *scratch = body.b.Bytes()[:0]; scratchPool.Put(scratch) }()
 	g.templateBody(body)
 	s.b.Grow(len(targets) * (body.b.Len() + 256))
 	for _, db := range targets {

@@ -46,13 +46,18 @@ var (
 	ErrBadConnKey   = errors.New("is not a valid connection string key")
 )
 
-var keyRe = regexp.MustCompile(`^[A-Za-z0-9_.*-]+$`)
-
 // CheckKey reports whether k is a key pgbouncer's ini parser reads whole. Database
 // and user names outside [A-Za-z0-9_.*-] (e.g. `dbuser_meta@pigsty`) cannot be keys
 // of [databases] / [users]: pgbouncer stops with "syntax error in configuration".
+// (A byte loop for ^[A-Za-z0-9_.*-]+$: every pgbouncer.ini line is checked, and the
+// regexp was 2% of a 1000-cluster build.)
 func CheckKey(k string) error {
-	if !keyRe.MatchString(k) {
+	ok := k != ""
+	for i := 0; i < len(k) && ok; i++ {
+		c := k[i]
+		ok = c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '*' || c == '-'
+	}
+	if !ok {
 		return fmt.Errorf("key %q %w", k, ErrBadKey)
 	}
 	return nil

@@ -2,6 +2,7 @@ package inifmt
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -292,4 +293,25 @@ func FuzzAuthLine(f *testing.F) {
 			t.Fatalf("AuthLine(%q, %q) = %q reads back %q %q (ok %v)", user, secret, l, u, s, ok)
 		}
 	})
+}
+
+// TestCheckKeyPattern: CheckKey accepts exactly ^[A-Za-z0-9_.*-]+$ (the
+// regexp it replaced), for every byte and byte pair and some UTF-8.
+func TestCheckKeyPattern(t *testing.T) {
+	re := regexp.MustCompile(`^[A-Za-z0-9_.*-]+$`)
+	check := func(k string) {
+		if got, want := CheckKey(k) == nil, re.MatchString(k); got != want {
+			t.Errorf("CheckKey(%q) accepts = %v, pattern says %v", k, got, want)
+		}
+	}
+	check("")
+	for a := 0; a < 256; a++ {
+		check(string([]byte{byte(a)}))
+		for _, b := range []byte{'a', '-', '@', ' ', 0xc3} {
+			check(string([]byte{byte(a), b}))
+		}
+	}
+	for _, k := range []string{"dbuser_meta", "dbuser_meta@pigsty", "ünï", "pg-test.*", "a b", "x\n"} {
+		check(k)
+	}
 }

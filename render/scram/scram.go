@@ -19,7 +19,6 @@ package scram
 
 import (
 	"crypto/hmac"
-	"crypto/pbkdf2"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -85,7 +84,7 @@ func New(password string, rand io.Reader) (string, error) {
 
 // keys computes StoredKey and ServerKey (RFC 5802 §3).
 func keys(password string, salt []byte, iterations int) (stored, server []byte, err error) {
-	salted, err := pbkdf2.Key(sha256.New, password, salt, iterations, keyLen)
+	salted, err := saltedPassword(password, salt, iterations)
 	if err != nil {
 		return nil, nil, fmt.Errorf("scram: pbkdf2: %w", err)
 	}

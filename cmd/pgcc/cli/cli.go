@@ -242,11 +242,79 @@ func (e *env) build(args []string) int {
 	// The previous bundle (for verifier reuse): files of -o as they are on
 	// disk, read on demand (renderers ask for a few files per cluster; a
 	// whole fleet's bundle is tens of thousands of files).
-	files, warns, err := render.Render(res.Fleet, render.Options{
+	ropts := render.Options{
 		Clusters: *clusters,
 		Previous: previousReader(*out),
 		Rand:     rand.Reader,
+	}
+	keep := keepFunc(res.Fleet, *clusters)
+	if *check {
+		return e.buildCheck(&in, res, ropts, *out, keep, *strict)
+	}
+	// Files are written as each cluster is rendered and then dropped: a
+	// 1000-cluster bundle is 180 MB, and holding all of it made the build
+	// peak at 730 MB (now under 500 MB). The writer fills a temporary
+	// directory; nothing replaces -o before Commit. When -o cannot be
+	// written (not a bundle, …) the error is reported where it was before
+	// streaming, after render errors, warnings and --strict.
+	w, werr := golden.NewWriter(*out, golden.WriteOptions{Keep: keep})
+	warns, err := render.Stream(res.Fleet, ropts, func(files []render.File) error {
+		if werr != nil {
+			return nil
+		}
+		for _, f := range files {
+			if err := w.Add(f.Path, f.Data, f.Mode); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	abort := func() {
+		if werr == nil {
+			w.Abort()
+		}
+	}
+	if err != nil {
+		abort()
+		fmt.Fprintf(e.stderr, "pgcc: %v\n", err)
+		return ExitUsage
+	}
+	allWarn := append(res.Diags.Warnings(), warns...).Sorted()
+	if in.format == "text" && len(allWarn) > 0 {
+		printDiags(e.stderr, allWarn, "text")
+	}
+	if *strict && len(allWarn) > 0 {
+		abort()
+		if in.format == "json" {
+			printDiags(e.stdout, allWarn, "json")
+		}
+		fmt.Fprintln(e.stderr, "pgcc: --strict: warnings are errors; nothing written")
+		return ExitNo
+	}
+	if werr != nil {
+		fmt.Fprintf(e.stderr, "pgcc: %v\n", werr)
+		return ExitUsage
+	}
+	if err := w.Commit(); err != nil {
+		var cleanup *golden.CleanupError
+		if errors.As(err, &cleanup) {
+			fmt.Fprintf(e.stderr, "pgcc: warning: %v\n", err)
+		} else {
+			fmt.Fprintf(e.stderr, "pgcc: %v\n", err)
+			return ExitUsage
+		}
+	}
+	if in.format == "json" {
+		return e.printBuildJSON(*out, w.Paths(), allWarn)
+	}
+	fmt.Fprintf(e.stderr, "pgcc: wrote %d files for %d clusters to %s\n", w.Len()+1, countSelected(res.Fleet, *clusters), *out)
+	return ExitOK
+}
+
+// buildCheck is `pgcc build --check`: render into memory and compare with
+// the bundle in out.
+func (e *env) buildCheck(in *inputFlags, res *compiler.Result, ropts render.Options, out string, keep func(string) bool, strict bool) int {
+	files, warns, err := render.Render(res.Fleet, ropts)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pgcc: %v\n", err)
 		return ExitUsage
@@ -259,50 +327,33 @@ func (e *env) build(args []string) int {
 			return ExitUsage
 		}
 	}
-	keep := keepFunc(res.Fleet, *clusters)
 	if in.format == "text" && len(allWarn) > 0 {
 		printDiags(e.stderr, allWarn, "text")
 	}
-	if *strict && len(allWarn) > 0 {
+	if strict && len(allWarn) > 0 {
 		if in.format == "json" {
 			printDiags(e.stdout, allWarn, "json")
 		}
 		fmt.Fprintln(e.stderr, "pgcc: --strict: warnings are errors; nothing written")
 		return ExitNo
 	}
-	if *check {
-		changes, err := golden.CheckKeep(*out, b, keep)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "pgcc: %v\n", err)
-			return ExitUsage
-		}
-		if in.format == "json" {
-			return e.printCheckJSON(changes, allWarn)
-		}
-		if len(changes) == 0 {
-			fmt.Fprintf(e.stderr, "pgcc: %s is up to date (%d files)\n", *out, len(b.Files)+1)
-			return ExitOK
-		}
-		if err := golden.FormatChanges(e.stdout, changes, golden.DiffOptions{Summarizers: golden.DefaultSummarizers(), RedactSecrets: true}); err != nil {
-			fmt.Fprintf(e.stderr, "pgcc: %v\n", err)
-		}
-		fmt.Fprintf(e.stderr, "pgcc: %s differs from the inventory: %d files\n", *out, len(changes))
-		return ExitNo
-	}
-	if err := golden.Write(*out, b, golden.WriteOptions{Keep: keep}); err != nil {
-		var cleanup *golden.CleanupError
-		if errors.As(err, &cleanup) {
-			fmt.Fprintf(e.stderr, "pgcc: warning: %v\n", err)
-		} else {
-			fmt.Fprintf(e.stderr, "pgcc: %v\n", err)
-			return ExitUsage
-		}
+	changes, err := golden.CheckKeep(out, b, keep)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pgcc: %v\n", err)
+		return ExitUsage
 	}
 	if in.format == "json" {
-		return e.printBuildJSON(*out, b, allWarn)
+		return e.printCheckJSON(changes, allWarn)
 	}
-	fmt.Fprintf(e.stderr, "pgcc: wrote %d files for %d clusters to %s\n", len(b.Files)+1, countSelected(res.Fleet, *clusters), *out)
-	return ExitOK
+	if len(changes) == 0 {
+		fmt.Fprintf(e.stderr, "pgcc: %s is up to date (%d files)\n", out, len(b.Files)+1)
+		return ExitOK
+	}
+	if err := golden.FormatChanges(e.stdout, changes, golden.DiffOptions{Summarizers: golden.DefaultSummarizers(), RedactSecrets: true}); err != nil {
+		fmt.Fprintf(e.stderr, "pgcc: %v\n", err)
+	}
+	fmt.Fprintf(e.stderr, "pgcc: %s differs from the inventory: %d files\n", out, len(changes))
+	return ExitNo
 }
 
 func countSelected(f *compiler.Fleet, sel []string) int {

@@ -159,8 +159,8 @@ func toJSONDiags(ds schema.Diags) []jsonDiag {
 	return out
 }
 
-func (e *env) printBuildJSON(out string, b *golden.Bundle, warns schema.Diags) int {
-	r := jsonBuild{Output: out, Files: append(b.Paths(), "manifest.json"), Warnings: toJSONDiags(warns)}
+func (e *env) printBuildJSON(out string, paths []string, warns schema.Diags) int {
+	r := jsonBuild{Output: out, Files: append(paths, "manifest.json"), Warnings: toJSONDiags(warns)}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(r)

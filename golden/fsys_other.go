@@ -1,0 +1,12 @@
+//go:build !unix
+
+package golden
+
+import (
+	"io/fs"
+	"os"
+)
+
+func createFile(name string, perm fs.FileMode) (writableFile, error) {
+	return os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+}
