@@ -59,4 +59,7 @@ func TestCorpus(t *testing.T) {
 		})
 	}
 	t.Logf("%d of %d inventories define PGSQL clusters", withPG, len(files))
+	if withPG == 0 {
+		t.Error("no corpus inventory defines a PGSQL cluster")
+	}
 }

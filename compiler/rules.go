@@ -586,7 +586,14 @@ func (c *compilation) checkServices(f *Fleet, cl *Cluster) {
 			for _, m := range cl.Members {
 				for _, pv := range []string{"pg_port", "pgbouncer_port", "patroni_port", "haproxy_exporter_port"} {
 					if m.Int(pv) == s.Port {
-						c.objErr(s.KeySrc("port"), "svc-port", "port %d is %s of %s", s.Port, pv, m.Name)
+						if src := s.KeySrc("port"); !src.Pos.IsZero() {
+							c.objErr(src, "svc-port", "port %d is %s of %s", s.Port, pv, m.Name)
+						} else {
+							// A default service: point at the member variable
+							// that collides with it, so the error has a position.
+							pos, path := at(m, pv)
+							c.errorf(pos, path, "svc-port", "%s %d of %s is the port of service %s-%s", pv, s.Port, m.Name, cl.Name, s.Name)
+						}
 						goto next
 					}
 				}

@@ -41,8 +41,8 @@ func (e *CleanupError) Error() string {
 func (e *CleanupError) Unwrap() error { return e.Err }
 
 // Write writes b (plus manifest.json) to dir atomically: it builds the complete bundle in a temporary
-// sibling directory "<dir>.tmp-XXXX" (same parent, so renames stay on one file system), fsyncs every
-// file and directory, then swaps: the old dir is renamed into the temporary directory, the new one is
+// sibling directory "<dir>.tmp-XXXX" (same parent, so renames stay on one file system), flushes it with one
+// syncfs(2) of its file system, then swaps: the old dir is renamed into the temporary directory, the new one is
 // renamed to dir, and the temporary directory with the old bundle is removed. A failure before the
 // swap completes leaves the old bundle exactly as it was and removes the temporary directory (and any
 // parent directories Write created). Readers never see a half-written bundle, though for an instant

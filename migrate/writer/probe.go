@@ -3,6 +3,7 @@ package writer
 import (
 	"context"
 	"errors"
+	"github.com/pgcc-dev/pgcc/render/sqltext"
 	"sync"
 	"time"
 
@@ -138,7 +139,7 @@ func (p *Probe) wait(ctx context.Context) {
 func (p *Probe) once(ctx context.Context, c *pgconn.PgConn) {
 	id := NewID()
 	a := Attempt{ID: id, Start: time.Now()}
-	insert := "INSERT INTO probe (id, kind) VALUES ('" + id + "', '" + p.Name + "')"
+	insert := "INSERT INTO probe (id, kind) VALUES (" + sqltext.Literal(id) + ", " + sqltext.Literal(p.Name) + ")"
 	var stmts []string
 	switch p.Kind {
 	case RepeatableRead:

@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/pgcc-dev/pgcc/render/sqltext"
 	"math/big"
 	"os"
 	"sort"
@@ -167,7 +168,7 @@ func (w *Writer) loop(ctx context.Context, c *pgconn.PgConn, period time.Duratio
 		}
 		id := NewID()
 		acct := 1 + randInt(Accounts)
-		sql := "INSERT INTO ledger (id, account, amount) VALUES ('" + id + "', " + strconv.Itoa(acct) + ", 1);" +
+		sql := "INSERT INTO ledger (id, account, amount) VALUES (" + sqltext.Literal(id) + ", " + strconv.Itoa(acct) + ", 1);" +
 			"UPDATE accounts SET balance = balance + 1 WHERE id = " + strconv.Itoa(acct) + ";" +
 			"SELECT nextval('writer_seq')"
 		// A multi-statement simple query is one implicit transaction: the
