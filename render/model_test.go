@@ -128,14 +128,20 @@ func TestModelJSONMatchesEncoder(t *testing.T) {
 	inputs := []input{{"example", compiler.Options{Files: []string{filepath.Join(root, "examples", "pigsty.yml")}}}}
 	corpus := filepath.Join(root, "..", "shared", "testdata", "pigsty-conf")
 	if _, err := os.Stat(corpus); err == nil {
-		_ = filepath.WalkDir(corpus, func(p string, d os.DirEntry, err error) error {
+		err := filepath.WalkDir(corpus, func(p string, d os.DirEntry, err error) error {
 			if err == nil && !d.IsDir() && strings.HasSuffix(p, ".yml") {
 				rel, _ := filepath.Rel(corpus, p)
 				inputs = append(inputs, input{rel, compiler.Options{Files: []string{p},
 					Vars: []string{"node_cpu=4", "node_mem_mb=8192", "node_disk_gb=100"}}})
 			}
-			return nil
+			return err
 		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(inputs) < 41 { // the example + at least 40 corpus inventories
+			t.Fatalf("only %d corpus inventories found under %s", len(inputs)-1, corpus)
+		}
 	} else {
 		t.Logf("corpus not found at %s; example inventory only", corpus)
 	}

@@ -301,6 +301,9 @@ func TestPatroniGoldens(t *testing.T) {
 			}
 			f := patroniCompile(t, tc.vars, in)
 			files := patroniFiles(t, f, tc.clusters...)
+			if len(files) == 0 {
+				t.Fatal("no patroni files rendered")
+			}
 			dir := filepath.Join("testdata", "patroni", tc.name)
 			if update {
 				if err := os.RemoveAll(dir); err != nil {

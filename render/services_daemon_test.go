@@ -182,6 +182,9 @@ func TestHAProxyCheckCorpus(t *testing.T) {
 		}
 	}
 	t.Logf("haproxy -c: %d instance directories of %d inventories", checked, len(inputs))
+	if len(inputs) < 40 || checked == 0 {
+		t.Errorf("haproxy -c checked only %d instance directories of %d inventories", checked, len(inputs))
+	}
 }
 
 // rewritePaths replaces absolute paths of a rendered file with test paths.

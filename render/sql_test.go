@@ -289,12 +289,14 @@ func TestSQLCorpus(t *testing.T) {
 		t.Skipf("corpus not found at %s (it is not part of the repository): %v", dir, err)
 	}
 	var paths []string
-	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+	if err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".yml") {
 			paths = append(paths, p)
 		}
-		return nil
-	})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	clusters := 0
 	for _, p := range paths {
 		res := compiler.Compile(compiler.Options{Files: []string{p}, Vars: []string{"node_cpu=4", "node_mem_mb=8192", "node_disk_gb=100"}})

@@ -311,10 +311,17 @@ pg_admin_password: {env: PGM_TEST_ADMIN_PW}
 			}
 		}
 	}
-	data, _ := os.ReadFile(filepath.Join(dir, "verify.json"))
-	json.Unmarshal(data, &vj)
+	data, err := os.ReadFile(filepath.Join(dir, "verify.json"))
+	if err != nil {
+		t.Fatalf("verify.json: %v", err)
+	}
+	if err := json.Unmarshal(data, &vj); err != nil {
+		t.Fatalf("verify.json: %v", err)
+	}
+	sawAccounts := false
 	for _, tb := range vj.Tables {
 		if tb.Table == `"public"."pgbench_accounts"` {
+			sawAccounts = true
 			if tb.Status != "mismatch" || len(tb.Ranges) == 0 {
 				t.Errorf("pgbench_accounts: %+v", tb)
 			}
@@ -324,6 +331,9 @@ pg_admin_password: {env: PGM_TEST_ADMIN_PW}
 				}
 			}
 		}
+	}
+	if !sawAccounts {
+		t.Errorf("verify.json has no entry for \"public\".\"pgbench_accounts\": %s", data)
 	}
 	capture(1, "verify", "--report", "-f", f)
 	l.psql(l.dst, "e2e_d", `SET session_replication_role = replica;

@@ -464,10 +464,12 @@ func collectCross(ctx context.Context, cfg *config.Config, src, dst *db.Conn, f 
 			parts = append(parts, "SELECT "+sqltext.Literal(n)+"::text WHERE EXISTS (SELECT 1 FROM "+n+")")
 		}
 		got, err := dst.QueryStrings(ctx, strings.Join(parts, " UNION ALL "))
-		if err == nil {
-			for _, n := range got {
-				hasRows[n] = true
-			}
+		if err != nil {
+			f.DstRowsErr = err.Error()
+			continue
+		}
+		for _, n := range got {
+			hasRows[n] = true
 		}
 	}
 	for i := range f.Tables {

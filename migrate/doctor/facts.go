@@ -133,6 +133,10 @@ type Pgbouncer struct {
 type Facts struct {
 	Src, Dst SideFacts
 
+	// DstRowsErr is set when the destination row probe failed: the
+	// dst-not-empty check must then fail, not pass on "no rows seen".
+	DstRowsErr string `json:"dst_rows_err,omitempty"`
+
 	// From the journal.
 	JournalSystemIDs map[string]string
 	CopyStarted      bool // the journal records a copy-data start (§12.2)

@@ -1059,6 +1059,12 @@ func (b *builder) dstNotEmpty() {
 		b.skip(id, Blocker, "a side is unreachable")
 		return
 	}
+	if b.f.DstRowsErr != "" {
+		// Not knowing is not "empty": a failed probe must not let the copy
+		// run into tables that may hold rows.
+		b.fail(id, Blocker, "", "could not check the destination tables for rows: "+b.f.DstRowsErr, "", "")
+		return
+	}
 	ok := true
 	for _, t := range b.f.Tables {
 		if !t.DstRows {

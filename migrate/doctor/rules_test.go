@@ -204,6 +204,8 @@ func TestRules(t *testing.T) {
 		}, []want{{"dst-schema", Blocker, Fail, `"public"."a"`, ""}}},
 		{"dst not empty", nil, func(f *Facts) { f.Tables[0].DstRows = true; f.SchemaJournaled = true },
 			[]want{{"dst-not-empty", Blocker, Fail, `"public"."a"`, `TRUNCATE "public"."a";`}}},
+		{"dst row probe failed", nil, func(f *Facts) { f.DstRowsErr = "permission denied for table a" },
+			[]want{{"dst-not-empty", Blocker, Fail, "", ""}}},
 		{"dst not empty on resume", nil, func(f *Facts) { f.Tables[0].DstRows = true; f.SchemaJournaled = true; f.CopyStarted = true },
 			[]want{{"dst-not-empty", Info, Pass, `"public"."a"`, ""}}},
 		{"triggers fire", nil, func(f *Facts) { f.DstTriggers = []string{"a: trigger t (ENABLE ALWAYS)"} },
