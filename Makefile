@@ -42,6 +42,7 @@ fuzz:
 	$(GO) test ./schema -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./render/sqltext -run '^$$' -fuzz '^FuzzLiteral$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./render/sqltext -run '^$$' -fuzz '^FuzzIdent$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./migrate/db -run '^$$' -fuzz '^FuzzCopyOutReader$$' -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf $(BIN) examples/bundle test.json bench-smoke.txt

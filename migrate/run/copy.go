@@ -1,11 +1,9 @@
 package run
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -207,21 +205,6 @@ func (e *Exec) snapshotConn(ctx context.Context) (*db.Conn, error) {
 	return c, nil
 }
 
-// copyBufSize batches source rows before they cross the pipe to the
-// destination's COPY FROM (see copyChunk).
-const copyBufSize = 256 << 10
-
-type countingWriter struct {
-	w io.Writer
-	n *atomic.Int64
-}
-
-func (c countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n.Add(int64(n))
-	return n, err
-}
-
 func (e *Exec) binaryFormat(ctx context.Context) bool {
 	switch e.Cfg.Copy.Format {
 	case "binary":
@@ -262,30 +245,17 @@ func (e *Exec) copyChunk(ctx context.Context, src, dst *db.Conn, ch chunk, binar
 			return 0, 0, err
 		}
 	}
-	pr, pw := io.Pipe()
-	var n atomic.Int64
-	var wg sync.WaitGroup
-	var srcErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		// The server sends one CopyData message per row and CopyTo writes
-		// each one through; unbuffered, every row became one pipe hand-off
-		// and one CopyData write syscall on the destination (CopyFrom sends
-		// whatever one Read returns), which made the copy CPU-bound in
-		// syscalls (1 GB pgbench: 25 s). Batching rows into large writes
-		// lets CopyFrom send ~64 kB messages.
-		bw := bufio.NewWriterSize(countingWriter{pw, &n}, copyBufSize)
-		_, srcErr = src.PgConn().CopyTo(ctx, bw, out)
-		if srcErr == nil {
-			srcErr = bw.Flush()
-		}
-		pw.CloseWithError(srcErr)
-	}()
-	tag, dstErr := dst.PgConn().CopyFrom(ctx, pr, in)
-	pr.CloseWithError(io.ErrClosedPipe)
-	wg.Wait()
-	if srcErr != nil {
+	// The source stream feeds CopyFrom directly (db.CopyOut's doc): no
+	// goroutine, pipe or per-row hand-off in between. CopyFrom sends each
+	// Read (up to 64 kB) as one CopyData message.
+	rd, err := src.CopyOut(ctx, out)
+	if err != nil {
+		rollback()
+		return 0, 0, fmt.Errorf("source %s: %s", l.leafName, src.Redact(err.Error()))
+	}
+	tag, dstErr := dst.PgConn().CopyFrom(ctx, rd, in)
+	if srcErr := rd.Err(); srcErr != nil {
+		// CopyFrom sent CopyFail; the destination's error only echoes this.
 		rollback()
 		return 0, 0, fmt.Errorf("source %s: %s", l.leafName, src.Redact(srcErr.Error()))
 	}
@@ -296,7 +266,7 @@ func (e *Exec) copyChunk(ctx context.Context, src, dst *db.Conn, ch chunk, binar
 	if _, err := dst.Exec(ctx, "COMMIT"); err != nil {
 		return 0, 0, err
 	}
-	return tag.RowsAffected(), n.Load(), nil
+	return tag.RowsAffected(), rd.Bytes(), nil
 }
 
 func (e *Exec) applyCopyData(ctx context.Context) (any, error) {
