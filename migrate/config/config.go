@@ -67,6 +67,8 @@ type Options struct {
 		Format         string `json:"format"`
 		PostDataJobs   int    `json:"post_data_jobs"`
 		TruncateTarget bool   `json:"truncate_target"`
+		// Freeze: auto, on or off (run/copy.go applyCopyData's doc).
+		Freeze string `json:"freeze"`
 	} `json:"copy"`
 	Subscription struct {
 		Streaming        string `json:"streaming"`
@@ -152,6 +154,7 @@ func Defaults() Options {
 	o.Copy.ChunkBytes = 128 << 20
 	o.Copy.Format = "auto"
 	o.Copy.PostDataJobs = 4
+	o.Copy.Freeze = "auto"
 	o.Subscription.Streaming = "auto"
 	o.Subscription.ConninfoPassword = true
 	o.SeqOffset = 1000

@@ -269,3 +269,29 @@ func FuzzConninfoRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// copy.freeze and subscription.streaming are auto/on/off and take YAML
+// booleans for on/off.
+func TestAutoOnOff(t *testing.T) {
+	tests := []struct {
+		v, want string
+	}{{"auto", "auto"}, {"on", "on"}, {"off", "off"}, {"true", "on"}, {"false", "off"}, {"yes", ""}, {"1", ""}}
+	for _, tc := range tests {
+		cfg, err := Parse("m.yml", []byte(pigsty), LoadOptions{Vars: []string{"copy.freeze=" + tc.v, "subscription.streaming=" + tc.v}})
+		if tc.want == "" {
+			if err == nil || !strings.Contains(err.Error(), `--var:1:1: copy.freeze: "`+tc.v+`" is not allowed; want auto, on or off`) {
+				t.Errorf("%s: err %v", tc.v, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.v, err)
+		}
+		if cfg.Copy.Freeze != tc.want || cfg.Subscription.Streaming != tc.want {
+			t.Errorf("%s: freeze %q streaming %q, want %q", tc.v, cfg.Copy.Freeze, cfg.Subscription.Streaming, tc.want)
+		}
+	}
+	if cfg := parse(t, pigsty, LoadOptions{}); cfg.Copy.Freeze != "auto" {
+		t.Errorf("default copy.freeze %q", cfg.Copy.Freeze)
+	}
+}

@@ -308,6 +308,19 @@ func (d *decoder) enum(dst *string, vals ...string) fieldFn {
 	}
 }
 
+// autoOnOff is an auto/on/off enum that also takes YAML booleans as on/off.
+func (d *decoder) autoOnOff(dst *string) fieldFn {
+	return func(n *yaml.Node, p string) {
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!bool" {
+			var b bool
+			_ = n.Decode(&b)
+			*dst = map[bool]string{true: "on", false: "off"}[b]
+			return
+		}
+		d.enum(dst, "auto", "on", "off")(n, p)
+	}
+}
+
 var sizeRE = regexp.MustCompile(`^([0-9]+)\s*(B|kB|MB|GB|TB)?$`)
 
 // ParseSize reads a size in PostgreSQL units (kB = 1024 bytes, MB = 2^20 …);
@@ -492,20 +505,12 @@ func (d *decoder) top(root *yaml.Node, c *Config) {
 				"format":          d.enum(&o.Copy.Format, "auto", "binary", "text"),
 				"post_data_jobs":  d.integer(&o.Copy.PostDataJobs, 1),
 				"truncate_target": d.boolean(&o.Copy.TruncateTarget),
-			}, []string{"method", "workers", "chunk_bytes", "format", "post_data_jobs", "truncate_target"})
+				"freeze":          d.autoOnOff(&o.Copy.Freeze),
+			}, []string{"method", "workers", "chunk_bytes", "format", "post_data_jobs", "truncate_target", "freeze"})
 		},
 		"subscription": func(n *yaml.Node, p string) {
 			d.mapping(n, p, map[string]fieldFn{
-				"streaming": func(n *yaml.Node, p string) {
-					// Accept YAML booleans as on/off as well.
-					if n.Kind == yaml.ScalarNode && n.Tag == "!!bool" {
-						var b bool
-						_ = n.Decode(&b)
-						o.Subscription.Streaming = map[bool]string{true: "on", false: "off"}[b]
-						return
-					}
-					d.enum(&o.Subscription.Streaming, "auto", "on", "off")(n, p)
-				},
+				"streaming":         d.autoOnOff(&o.Subscription.Streaming),
 				"binary":            d.boolean(&o.Subscription.Binary),
 				"conninfo_password": d.boolean(&o.Subscription.ConninfoPassword),
 			}, []string{"streaming", "binary", "conninfo_password"})
