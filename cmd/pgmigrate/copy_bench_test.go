@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,8 +20,9 @@ import (
 // pgbench source copied to an empty destination database three ways, on
 // two scratch PostgreSQL 15 servers (§10's lab settings), warm cache:
 //
-//	snapshot  pgmigrate run: slot with an exported snapshot, parallel binary
-//	          COPY in CTID chunks, indexes and constraints deferred to
+//	snapshot  pgmigrate run: slot with an exported snapshot, binary COPY
+//	          (parallel CTID chunks, or per copy.freeze one FREEZE stream
+//	          per table, tables in parallel), indexes and constraints deferred to
 //	          post-data; timed from copy-schema's start to wait-sync's end
 //	          (the journal's monotonic t_ms), as §11 says
 //	native    pg_dump -s | psql, CREATE PUBLICATION, then a default
@@ -38,11 +40,13 @@ import (
 // path in ≈ 7 s. PGMIGRATE_BENCH_GB=N makes it pgbench scale 70·N (≈ 1 GB
 // each; PGMIGRATE_BENCH_SCALE sets the scale directly, §11 uses 100).
 // For tuning: PGMIGRATE_BENCH_COPY overrides the migration's copy options
-// (YAML, default `{workers: 4}`, §2's default), PGMIGRATE_BENCH_METHODS (a
+// (YAML, default `{workers: <vCPUs>}`: one stream per vCPU of this machine,
+// which hosts the destination, as the README advises; with ≤ 2 workers
+// copy.freeze auto loads each table in one FREEZE stream), PGMIGRATE_BENCH_METHODS (a
 // comma list) runs only some methods, and PGMIGRATE_BENCH_CHUNKS=1 logs
-// when each chunk ended. Record it with
+// when each chunk ended. Record it (§11: scale 100) with
 //
-//	PGMIGRATE_BENCH_GB=1 go test ./cmd/pgmigrate -run '^$' -bench InitialCopy -benchtime 5x -timeout 60m
+//	PGMIGRATE_BENCH_SCALE=100 go test ./cmd/pgmigrate -run '^$' -bench InitialCopy -benchtime 5x -timeout 60m
 //
 // and gate on the ratios, never on the absolute times (testing.md §9).
 //
@@ -69,7 +73,7 @@ func BenchmarkInitialCopy(b *testing.B) {
 		}
 		scale = s
 	}
-	copyOpts := "{workers: 4}"
+	copyOpts := fmt.Sprintf("{workers: %d}", runtime.NumCPU())
 	if v := os.Getenv("PGMIGRATE_BENCH_COPY"); v != "" {
 		copyOpts = v
 	}

@@ -247,6 +247,7 @@ func buildStep(cfg *config.Config, id string) Step {
 			Sections: []Section{
 				{SideSource, CopyDataSourceSQL(cfg)},
 				{SideDestination, "-- each chunk: BEGIN; SET LOCAL synchronous_commit = off; COPY <table or its root> (<columns>) FROM STDIN; COMMIT;\n" +
+					copyFreezeComment(cfg) +
 					"-- a resumed copy first truncates every migrated table:\n" +
 					TruncateGenerator(cfg) + " \\gexec\n"},
 			},
@@ -467,6 +468,23 @@ func ShellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// copyFreezeComment documents copy.freeze's per-table FREEZE load (run's
+// useFreeze and freezable decide it).
+func copyFreezeComment(cfg *config.Config) string {
+	var cond string
+	switch cfg.Copy.Freeze {
+	case "off":
+		return ""
+	case "auto":
+		cond = ", if it fits one chunk,"
+		if cfg.Copy.Workers <= 2 {
+			cond = " (any size: copy.workers ≤ 2)"
+		}
+	}
+	return "-- copy.freeze " + cfg.Copy.Freeze + ": a plain table that no foreign key references" + cond + " loads whole, in one stream:\n" +
+		"--   BEGIN; SET LOCAL synchronous_commit = off; TRUNCATE ONLY <table>; COPY <table> (<columns>) FROM STDIN (FREEZE); COMMIT;\n"
 }
 
 // CopyDataSourceSQL documents the per-worker snapshot import and lists the

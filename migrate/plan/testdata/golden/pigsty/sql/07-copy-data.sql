@@ -57,6 +57,8 @@ COMMIT;
 
 -- @destination
 -- each chunk: BEGIN; SET LOCAL synchronous_commit = off; COPY <table or its root> (<columns>) FROM STDIN; COMMIT;
+-- copy.freeze auto: a plain table that no foreign key references, if it fits one chunk, loads whole, in one stream:
+--   BEGIN; SET LOCAL synchronous_commit = off; TRUNCATE ONLY <table>; COPY <table> (<columns>) FROM STDIN (FREEZE); COMMIT;
 -- a resumed copy first truncates every migrated table:
 WITH RECURSIVE pgm_top AS (
     SELECT c.oid, n.nspname, c.relname, c.relkind
