@@ -55,17 +55,17 @@ const copyOutBuf = 256 << 10
 
 // CopyOutReader is the io.Reader CopyOut returns.
 type CopyOutReader struct {
-	nc     io.Reader
-	conn   *Conn // error wrapping and redaction; nil in tests
-	stop   func() bool
-	buf    []byte
-	r, w   int   // buf[r:w]: received, not yet consumed
-	data   int   // payload bytes left in the current CopyData message
-	skip   int   // body bytes left of a message that is ignored
-	n      int64 // payload bytes returned
-	rows   int64 // from CommandComplete "COPY n"
-	pgErr  error // ErrorResponse, reported after ReadyForQuery
-	err    error // sticky: io.EOF when done
+	nc      io.Reader
+	conn    *Conn // error wrapping and redaction; nil in tests
+	stop    func() bool
+	buf     []byte
+	r, w    int   // buf[r:w]: received, not yet consumed
+	data    int   // payload bytes left in the current CopyData message
+	skip    int   // body bytes left of a message that is ignored
+	n       int64 // payload bytes returned
+	rows    int64 // from CommandComplete "COPY n"
+	pgErr   error // ErrorResponse, reported after ReadyForQuery
+	err     error // sticky: io.EOF when done
 	started bool  // CopyOutResponse seen
 }
 
