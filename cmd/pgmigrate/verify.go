@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/pgcc-dev/pgcc/migrate/config"
 	"github.com/pgcc-dev/pgcc/migrate/db"
@@ -78,6 +79,10 @@ func cmdVerify(e *env, args []string) error {
 		return err
 	}
 	v := &verify.Verifier{Cfg: cfg, Opener: o, State: st, Log: e.log, Opts: verify.Options{Tables: *tables}}
+	// Test hook: a short wait for the replica before a recheck.
+	if d, err := time.ParseDuration(e.getenv("PGMIGRATE_CATCHUP_TIMEOUT")); err == nil {
+		v.Opts.CatchupTimeout = d
+	}
 	rep, err := v.Run(ctx)
 	if err != nil {
 		return fmt.Errorf("%w%s", errAnswerNo, err.Error())

@@ -488,6 +488,7 @@ func (v *Verifier) table(ctx context.Context, p pair, m tableMeta, newHash, pinn
 	r := TableResult{Table: m.name, Ranges: []Range{}}
 	var lastSrc agg
 	changes := 0
+	lagging := "" // set when a recheck ran before the replica caught up
 	// The primary is the source while streaming, the destination while
 	// reverse replication runs after a cutover.
 	primary, slot := p.src, v.Cfg.Names.Slot
@@ -500,8 +501,13 @@ func (v *Verifier) table(ctx context.Context, p pair, m tableMeta, newHash, pinn
 			return r, err
 		}
 		if attempt > 0 && !pinned {
-			if err := v.waitConfirmed(ctx, primary, slot, lsn); err != nil {
+			ok, err := v.waitConfirmed(ctx, primary, slot, lsn)
+			if err != nil {
 				return r, err
+			}
+			lagging = ""
+			if !ok {
+				lagging = "the replica had not confirmed " + lsn + " after " + v.catchupTimeout().String() + ": it lags, rows may still arrive"
 			}
 		}
 		a, err := v.aggregate(ctx, p.src, m, "", newHash)
@@ -535,8 +541,9 @@ func (v *Verifier) table(ctx context.Context, p pair, m tableMeta, newHash, pinn
 		return r, nil
 	}
 	r.Status = Mismatch
+	r.Reason = lagging
 	if len(m.keyCols) == 0 {
-		r.Reason = "no key: compared at table level only"
+		r.Reason = joinReasons("no key: compared at table level only", lagging)
 		return r, nil
 	}
 	ranges, err := v.drill(ctx, p, m, newHash)
@@ -547,29 +554,44 @@ func (v *Verifier) table(ctx context.Context, p pair, m tableMeta, newHash, pinn
 	return r, nil
 }
 
-// waitConfirmed waits until the slot confirms lsn (the replica applied
-// everything the source had written when the pass began).
-func (v *Verifier) waitConfirmed(ctx context.Context, src *db.Conn, slot, lsn string) error {
-	timeout := v.Opts.CatchupTimeout
-	if timeout == 0 {
-		timeout = 30 * time.Second
+func (v *Verifier) catchupTimeout() time.Duration {
+	if v.Opts.CatchupTimeout > 0 {
+		return v.Opts.CatchupTimeout
 	}
-	deadline := time.Now().Add(timeout)
+	return 30 * time.Second
+}
+
+func joinReasons(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + "; " + b
+}
+
+// waitConfirmed waits until the slot confirms lsn (the replica applied
+// everything the source had written when the pass began). It reports
+// false when the catch-up timeout passed first: the recheck still runs, but
+// a mismatch it finds may be lag, and the table's reason says so.
+func (v *Verifier) waitConfirmed(ctx context.Context, src *db.Conn, slot, lsn string) (bool, error) {
+	deadline := time.Now().Add(v.catchupTimeout())
 	for {
 		var ok bool
 		err := src.QueryRow(ctx, "SELECT confirmed_flush_lsn >= $1::text::pg_lsn FROM pg_catalog.pg_replication_slots WHERE slot_name = $2", lsn, slot).Scan(&ok)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return nil // no slot (after cutover): nothing to wait for
+			return true, nil // no slot (after cutover): nothing to wait for
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
-		if ok || time.Now().After(deadline) {
-			return nil
+		if ok {
+			return true, nil
+		}
+		if time.Now().After(deadline) {
+			return false, nil
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return false, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
