@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -294,4 +295,45 @@ func TestAutoOnOff(t *testing.T) {
 	if cfg := parse(t, pigsty, LoadOptions{}); cfg.Copy.Freeze != "auto" {
 		t.Errorf("default copy.freeze %q", cfg.Copy.Freeze)
 	}
+}
+
+// ParseConninfo's errors come from a fixed set and never quote the input,
+// which may hold a password (a URI typed where keyword=value is expected
+// used to come back whole as the "keyword").
+var conninfoErrRE = regexp.MustCompile(`^conninfo (keyword \d+ \(at byte \d+\) has no '=' and value|has an unterminated quoted value|has an empty keyword)$`)
+
+func TestParseConninfo(t *testing.T) {
+	ci, err := ParseConninfo(`host=h port = 5433  password='a b\'c' dbname=d\ b`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kv []string
+	for _, p := range ci {
+		kv = append(kv, p.Key+"|"+p.Value)
+	}
+	if got := strings.Join(kv, ","); got != `host|h,port|5433,password|a b'c,dbname|d b` {
+		t.Errorf("parsed %s", got)
+	}
+	tests := []struct{ in, want string }{
+		{"postgres://app:S3cret@h/db", "conninfo keyword 1 (at byte 0) has no '=' and value"},
+		{"host=h S3cret", "conninfo keyword 2 (at byte 7) has no '=' and value"},
+		{"host=h password='S3cret", "conninfo has an unterminated quoted value"},
+		{"host=h =S3cret", "conninfo has an empty keyword"},
+	}
+	for _, tc := range tests {
+		_, err := ParseConninfo(tc.in)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%q: err %v, want %q", tc.in, err, tc.want)
+		}
+	}
+}
+
+func FuzzParseConninfo(f *testing.F) {
+	f.Add("host=h password='x y' port=5432")
+	f.Add("postgres://u:pw@h/db")
+	f.Fuzz(func(t *testing.T, s string) {
+		if _, err := ParseConninfo(s); err != nil && !conninfoErrRE.MatchString(err.Error()) {
+			t.Fatalf("error %q is not one of the fixed messages", err)
+		}
+	})
 }

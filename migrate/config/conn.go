@@ -151,7 +151,9 @@ func ParseConninfo(s string) (Conninfo, error) {
 		key := s[start:i]
 		skip()
 		if i >= n || s[i] != '=' {
-			return nil, fmt.Errorf("conninfo keyword %q has no value", key)
+			// Not the keyword itself: in a URI ("postgres://u:pw@h") or a
+			// typo the "keyword" can be the whole string, password included.
+			return nil, fmt.Errorf("conninfo keyword %d (at byte %d) has no '=' and value", len(out)+1, start)
 		}
 		i++
 		skip()

@@ -54,7 +54,8 @@ func (e *Exec) conninfoDrift(have string) error {
 	}
 	h, err := config.ParseConninfo(have)
 	if err != nil {
-		return nil
+		// Unreadable is not "no drift": the subscription may point elsewhere.
+		return fmt.Errorf("subscription %s: its connection string cannot be compared with sub_conn (%v): check it by hand or run cleanup", e.Cfg.Names.Sub, err)
 	}
 	want := e.Cfg.SubConninfo().Without("password").Secret()
 	if got := h.Without("password").Secret(); got != want {
