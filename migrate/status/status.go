@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -187,6 +188,37 @@ func (w *Watcher) conn(ctx context.Context, side string) (*db.Conn, error) {
 	return conn, nil
 }
 
+// queryRows runs sql and calls each for every row; the first Scan or
+// iteration error ends it.
+func queryRows(ctx context.Context, c *db.Conn, sql string, args []any, each func(pgx.Rows) error) error {
+	rows, err := c.Query(ctx, sql, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := each(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// readFailed records a catalog read that failed on an up side: the field
+// it feeds stays empty, so status must not look healthy (an unreadable
+// slot is not an absent one).
+func (s *Status) readFailed(c *db.Conn, what string, err error) {
+	msg := "cannot read " + what + " on the " + c.Side + ": " + c.Redact(err.Error())
+	s.Health = append(s.Health, msg)
+	side := &s.Source.Err
+	if c.Side == db.Destination {
+		side = &s.Destination.Err
+	}
+	if *side == "" {
+		*side = msg
+	}
+}
+
 // Sample takes one refresh.
 func (w *Watcher) Sample(ctx context.Context) *Status {
 	recs, _ := journal.Read(w.Dir)
@@ -214,7 +246,7 @@ func (w *Watcher) Sample(ctx context.Context) *Status {
 	s.Rollback = readSwitch(w.Dir, "rollback.json")
 	s.VerifyMismatched = readVerifyMismatched(w.Dir)
 	if w.Cfg.Rollback.Enabled && (st.Phase == "cut-over" || st.Phase == "rollback") && src != nil && dst != nil {
-		s.Reverse = w.sampleReverse(ctx, src, dst)
+		s.Reverse = w.sampleReverse(ctx, src, dst, s)
 		if sub := s.Reverse.Subscription; sub != nil && sub.Exists && sub.Enabled && sub.WorkerPID == nil {
 			s.Health = append(s.Health, "no apply worker for "+sub.Name)
 		}
@@ -294,31 +326,44 @@ func readVerifyMismatched(dir string) *int {
 
 // sampleReverse reads the reverse slot (destination) and subscription
 // (source).
-func (w *Watcher) sampleReverse(ctx context.Context, src, dst *db.Conn) *Reverse {
+func (w *Watcher) sampleReverse(ctx context.Context, src, dst *db.Conn, s *Status) *Reverse {
 	n := w.Cfg.Names
 	r := &Reverse{Slot: &Slot{Name: n.RSlot}, Subscription: &Subscription{Name: n.RSub}}
 	sl := r.Slot
 	q := `SELECT active, pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), confirmed_flush_lsn)::int8,
 		pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), restart_lsn)::int8, coalesce(wal_status, ''), safe_wal_size
 		FROM pg_catalog.pg_replication_slots WHERE slot_name = $1`
-	if dst.QueryRow(ctx, q, sl.Name).Scan(&sl.Active, &sl.LagBytes, &sl.RetainedBytes, &sl.WALStatus, &sl.SafeWALSize) == nil {
+	switch err := dst.QueryRow(ctx, q, sl.Name).Scan(&sl.Active, &sl.LagBytes, &sl.RetainedBytes, &sl.WALStatus, &sl.SafeWALSize); {
+	case err == nil:
 		sl.Exists = true
+	case !errors.Is(err, pgx.ErrNoRows):
+		s.readFailed(dst, "slot "+sl.Name, err)
 	}
 	sub := r.Subscription
 	err := src.QueryRow(ctx, `SELECT s.subenabled, st.pid, coalesce(st.received_lsn::text, ''), coalesce(st.latest_end_lsn::text, '')
 		FROM pg_catalog.pg_subscription s
 		LEFT JOIN pg_catalog.pg_stat_subscription st ON st.subid = s.oid AND st.relid IS NULL
 		WHERE s.subname = $1`, sub.Name).Scan(&sub.Enabled, &sub.WorkerPID, &sub.ReceivedLSN, &sub.LatestEndLSN)
-	if err == nil {
+	switch {
+	case err == nil:
 		sub.Exists = true
-		_ = src.QueryRow(ctx, "SELECT apply_error_count, sync_error_count FROM pg_catalog.pg_stat_subscription_stats WHERE subname = $1", sub.Name).
-			Scan(&sub.ApplyErrorCount, &sub.SyncErrorCount)
+		if src.Version >= 150000 {
+			err := src.QueryRow(ctx, "SELECT apply_error_count, sync_error_count FROM pg_catalog.pg_stat_subscription_stats WHERE subname = $1", sub.Name).
+				Scan(&sub.ApplyErrorCount, &sub.SyncErrorCount)
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				s.readFailed(src, "pg_stat_subscription_stats", err)
+			}
+		}
+	case !errors.Is(err, pgx.ErrNoRows):
+		s.readFailed(src, "subscription "+sub.Name, err)
 	}
 	return r
 }
 
 func (w *Watcher) sampleSource(ctx context.Context, c *db.Conn, s *Status) {
-	_ = c.QueryRow(ctx, "SELECT pg_catalog.pg_current_wal_lsn()::text, pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), '0/0')::int8").Scan(&s.Source.LSN, &s.walPos)
+	if err := c.QueryRow(ctx, "SELECT pg_catalog.pg_current_wal_lsn()::text, pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), '0/0')::int8").Scan(&s.Source.LSN, &s.walPos); err != nil {
+		s.readFailed(c, "the current WAL position", err)
+	}
 	sl := &Slot{Name: w.Cfg.Names.Slot}
 	q := `SELECT active, pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), confirmed_flush_lsn)::int8,
 		pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), restart_lsn)::int8, '', NULL::int8,
@@ -338,7 +383,7 @@ func (w *Watcher) sampleSource(ctx context.Context, c *db.Conn, s *Status) {
 			s.applyPos = *applied
 		}
 	} else if !errors.Is(err, pgx.ErrNoRows) {
-		s.Source.Err = err.Error()
+		s.readFailed(c, "slot "+sl.Name, err)
 	}
 	s.Source.Slot = sl
 }
@@ -350,12 +395,18 @@ func (w *Watcher) sampleDest(ctx context.Context, c *db.Conn, s *Status) {
 		LEFT JOIN pg_catalog.pg_stat_subscription st ON st.subid = s.oid AND st.relid IS NULL
 		WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())`, sub.Name).
 		Scan(&sub.Enabled, &sub.WorkerPID, &sub.ReceivedLSN, &sub.LatestEndLSN)
-	if err == nil {
+	switch {
+	case err == nil:
 		sub.Exists = true
 		if c.Version >= 150000 {
-			_ = c.QueryRow(ctx, "SELECT apply_error_count, sync_error_count FROM pg_catalog.pg_stat_subscription_stats WHERE subname = $1", sub.Name).
+			err := c.QueryRow(ctx, "SELECT apply_error_count, sync_error_count FROM pg_catalog.pg_stat_subscription_stats WHERE subname = $1", sub.Name).
 				Scan(&sub.ApplyErrorCount, &sub.SyncErrorCount)
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				s.readFailed(c, "pg_stat_subscription_stats", err)
+			}
 		}
+	case !errors.Is(err, pgx.ErrNoRows):
+		s.readFailed(c, "subscription "+sub.Name, err)
 	}
 	s.Destination.Subscription = sub
 }
@@ -375,41 +426,39 @@ func (w *Watcher) tables(ctx context.Context, st *journal.State, dst *db.Conn, s
 	subState := map[string]string{}
 	if dst != nil {
 		if dst.Version >= 140000 {
-			if rows, err := dst.Query(ctx, `SELECT n.nspname::text, c.relname::text, p.bytes_processed
+			err := queryRows(ctx, dst, `SELECT n.nspname::text, c.relname::text, p.bytes_processed
 				FROM pg_catalog.pg_stat_progress_copy p JOIN pg_catalog.pg_class c ON c.oid = p.relid
-				JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE p.datname = current_database()`); err == nil {
-				for rows.Next() {
-					var ns, rel string
-					var b int64
-					if rows.Scan(&ns, &rel, &b) == nil {
-						inflight[sqltext.QualifiedIdent(ns, rel)] += b
-					}
+				JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE p.datname = current_database()`, nil, func(rows pgx.Rows) error {
+				var ns, rel string
+				var b int64
+				if err := rows.Scan(&ns, &rel, &b); err != nil {
+					return err
 				}
-				rows.Close()
+				inflight[sqltext.QualifiedIdent(ns, rel)] += b
+				return nil
+			})
+			if err != nil {
+				s.readFailed(dst, "pg_stat_progress_copy", err)
 			}
 		}
 		if w.Cfg.Copy.Method == "subscription" {
-			if rows, err := dst.Query(ctx, `SELECT n.nspname::text, c.relname::text, r.srsubstate::text
+			err := queryRows(ctx, dst, `SELECT n.nspname::text, c.relname::text, r.srsubstate::text
 				FROM pg_catalog.pg_subscription_rel r JOIN pg_catalog.pg_subscription s ON s.oid = r.srsubid
 				JOIN pg_catalog.pg_class c ON c.oid = r.srrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-				WHERE s.subname = $1`, w.Cfg.Names.Sub); err == nil {
-				for rows.Next() {
-					var ns, rel, ss string
-					if rows.Scan(&ns, &rel, &ss) == nil {
-						t := sqltext.QualifiedIdent(ns, rel)
-						subState[t] = ss
-						found := false
-						for _, x := range names {
-							if x == t {
-								found = true
-							}
-						}
-						if !found {
-							names = append(names, t)
-						}
-					}
+				WHERE s.subname = $1`, []any{w.Cfg.Names.Sub}, func(rows pgx.Rows) error {
+				var ns, rel, ss string
+				if err := rows.Scan(&ns, &rel, &ss); err != nil {
+					return err
 				}
-				rows.Close()
+				t := sqltext.QualifiedIdent(ns, rel)
+				subState[t] = ss
+				if !slices.Contains(names, t) {
+					names = append(names, t)
+				}
+				return nil
+			})
+			if err != nil {
+				s.readFailed(dst, "pg_subscription_rel", err)
 			}
 		}
 	}

@@ -1,8 +1,11 @@
 package status
 
 import (
+	"errors"
+	"github.com/pgcc-dev/pgcc/migrate/db"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +128,30 @@ func TestCutoverMetricsAndText(t *testing.T) {
 	j := string(s.JSON())
 	if !strings.Contains(j, `"pause_ms": 612.5`) || !strings.Contains(j, `"fence_lsn": "0/3000060"`) {
 		t.Errorf("json:\n%s", j)
+	}
+}
+
+// A failed catalog read on an up side is a health problem, not an empty
+// field: an unreadable slot must not look like a missing one.
+func TestReadFailed(t *testing.T) {
+	s := &Status{Health: []string{}}
+	src := &db.Conn{Side: db.Source}
+	dst := &db.Conn{Side: db.Destination}
+	s.readFailed(src, "slot sub_x", errors.New("permission denied for view pg_replication_slots"))
+	s.readFailed(src, "the current WAL position", errors.New("timeout: conninfo host=h password=S3cret"))
+	s.readFailed(dst, "subscription sub_x", errors.New("relation does not exist"))
+	want := []string{
+		"cannot read slot sub_x on the source: permission denied for view pg_replication_slots",
+		"cannot read the current WAL position on the source: timeout: conninfo host=h password=********",
+		"cannot read subscription sub_x on the destination: relation does not exist",
+	}
+	if !slices.Equal(s.Health, want) {
+		t.Errorf("health:\n%q\nwant\n%q", s.Health, want)
+	}
+	if s.Source.Err != want[0] || s.Destination.Err != want[2] {
+		t.Errorf("errors: source %q destination %q", s.Source.Err, s.Destination.Err)
+	}
+	if s.Healthy() {
+		t.Errorf("healthy with failed reads")
 	}
 }
