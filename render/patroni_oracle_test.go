@@ -16,6 +16,8 @@ import (
 	"github.com/pgcc-dev/pgcc/compiler"
 	"github.com/pgcc-dev/pgcc/golden/testenv"
 	"github.com/pgcc-dev/pgcc/render/conffmt"
+
+	"github.com/pgcc-dev/pgcc/tuning/refnorm"
 )
 
 // Real-daemon oracles (testing.md §4.1, §4.5): PostgreSQL 15 parses and boots on
@@ -138,11 +140,11 @@ func TestOracleParamsPG15(t *testing.T) {
 		t.Fatalf("PostgreSQL 15 rejects the rendered parameters: %v\n%s", err, conf)
 	}
 	for _, n := range names {
-		want, err := patroniNormalize(n, texts[n])
+		want, err := refnorm.Normalize(n, texts[n])
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := patroniNormalize(n, vals[n])
+		got, err := refnorm.Normalize(n, vals[n])
 		if err != nil {
 			t.Errorf("%s: server value %q: %v", n, vals[n], err)
 			continue
@@ -184,8 +186,8 @@ func TestOracleParamsPG15(t *testing.T) {
 		if overridden[n] {
 			continue
 		}
-		want, _ := patroniNormalize(n, texts[n])
-		got, err := patroniNormalize(n, v)
+		want, _ := refnorm.Normalize(n, texts[n])
+		got, err := refnorm.Normalize(n, v)
 		if err != nil {
 			t.Errorf("%s: running value %q: %v", n, v, err)
 			continue

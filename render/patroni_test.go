@@ -15,6 +15,8 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/pgcc-dev/pgcc/compiler"
+
+	"github.com/pgcc-dev/pgcc/tuning/refnorm"
 )
 
 // patroniSharedDir is ../shared next to the repository, or skips.
@@ -168,7 +170,7 @@ func instanceFacts(t testing.TB, patroni, auto []byte) (map[string]any, map[stri
 	}
 	params := map[string]any{}
 	for k, text := range texts {
-		v, err := patroniNormalize(k, text)
+		v, err := refnorm.Normalize(k, text)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,7 +190,7 @@ func instanceFacts(t testing.TB, patroni, auto []byte) (map[string]any, map[stri
 	if sc := yget(dcs, "standby_cluster"); sc != nil {
 		m := map[string]any{"host": yscalar(t, yget(sc, "host")), "port": yscalar(t, yget(sc, "port"))}
 		if d := yget(sc, "recovery_min_apply_delay"); d != nil {
-			v, err := patroniNormalize("recovery_min_apply_delay", d.Value)
+			v, err := refnorm.Normalize("recovery_min_apply_delay", d.Value)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/pgcc-dev/pgcc/golden/testenv"
+
+	"github.com/pgcc-dev/pgcc/tuning/refnorm"
 )
 
 // Real-daemon oracle (testing.md §4.1): PostgreSQL 15 itself parses the
@@ -102,11 +104,11 @@ func TestOracleAcceptsPG15(t *testing.T) {
 					t.Errorf("%s: postgres -C failed:\n%s", p.Name, log)
 					continue
 				}
-				want, err := normalize(p.Name, p.Value.String())
+				want, err := refnorm.Normalize(p.Name, p.Value.String())
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, err := normalize(p.Name, out)
+				got, err := refnorm.Normalize(p.Name, out)
 				if err != nil {
 					t.Errorf("%s: server value %q: %v", p.Name, out, err)
 					continue

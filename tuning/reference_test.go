@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pgcc-dev/pgcc/tuning/refnorm"
 )
 
 // sharedDir is /work/shared seen from this package: <repo>/../shared.
@@ -40,7 +42,7 @@ func normalizeResult(t *testing.T, r Result) map[string]any {
 	t.Helper()
 	out := make(map[string]any, len(r.Params))
 	for _, p := range r.Params {
-		v, err := normalize(p.Name, p.Value.String())
+		v, err := refnorm.Normalize(p.Name, p.Value.String())
 		if err != nil {
 			t.Fatalf("normalise: %v", err)
 		}

@@ -1,4 +1,8 @@
-package tuning
+// Package refnorm is test support: the normaliser of
+// shared/testdata/reference/README.md for PostgreSQL parameters, shared by
+// the tuning and render tests that compare rendered values with the
+// reference facts and with a real server.
+package refnorm
 
 import (
 	"fmt"
@@ -6,12 +10,12 @@ import (
 	"strings"
 )
 
-// This file is the test-side normaliser of shared/testdata/reference/README.md:
-// it reads a parameter's postgresql.conf text the way PostgreSQL reads it for
-// that parameter's type and unit, and writes memory as kB, time as ms,
-// booleans, enums, numbers and lists. The type/unit table is written out
-// literally (from pg_settings of PostgreSQL 15/18 and the extensions' GUC
-// definitions) so it does not trust the package's own Value kinds.
+// Normalize reads a parameter's postgresql.conf text the way PostgreSQL
+// reads it for that parameter's type and unit, and writes memory as kB,
+// time as ms, booleans, enums, numbers and lists. The type/unit table is
+// written out literally (from pg_settings of PostgreSQL 15/18 and the
+// extensions' GUC definitions) so it does not trust package tuning's own
+// Value kinds.
 
 type normType int
 
@@ -52,6 +56,9 @@ var normTable = map[string]normSpec{
 	"pg_stat_monitor.pgsm_max":                 {nMem, "MB"},
 	"pg_stat_monitor.pgsm_query_shared_buffer": {nMem, "MB"},
 	// time
+	"lock_timeout":                        {nTime, "ms"},
+	"statement_timeout":                   {nTime, "ms"},
+	"recovery_min_apply_delay":            {nTime, "ms"},
 	"archive_timeout":                     {nTime, "s"},
 	"auto_explain.log_min_duration":       {nTime, "ms"},
 	"autovacuum_naptime":                  {nTime, "s"},
@@ -71,6 +78,7 @@ var normTable = map[string]normSpec{
 	"wal_receiver_timeout":                {nTime, "ms"},
 	"wal_writer_delay":                    {nTime, "ms"},
 	// booleans
+	"jit":                                            {t: nBool},
 	"auto_explain.log_analyze":                       {t: nBool},
 	"auto_explain.log_nested_statements":             {t: nBool},
 	"auto_explain.log_timing":                        {t: nBool},
@@ -98,6 +106,7 @@ var normTable = map[string]normSpec{
 	"pgsodium.enable_event_trigger":                  {t: nBool},
 	"polar_resource_manager.enable_resource_manager": {t: nBool},
 	// lists
+	"search_path":              {t: nList},
 	"shared_preload_libraries": {t: nList},
 	"output_plugin_libraries":  {t: nList},
 	"unix_socket_directories":  {t: nList},
@@ -116,6 +125,7 @@ var normTable = map[string]normSpec{
 	"wal_level":                        {t: nEnum},
 	"timescaledb.telemetry_level":      {t: nEnum},
 	// strings
+	"citus.node_conninfo":    {t: nString},
 	"archive_command":        {t: nString},
 	"cron.database_name":     {t: nString},
 	"log_directory":          {t: nString},
@@ -157,9 +167,9 @@ func splitAmount(s string) (float64, string, error) {
 	return n, strings.TrimSpace(s[i:]), nil
 }
 
-// normalize returns the reference-normalised form of a parameter's conf text:
+// Normalize returns the reference-normalised form of a parameter's conf text:
 // float64 for numbers, bool, string or []any of strings.
-func normalize(name, text string) (any, error) {
+func Normalize(name, text string) (any, error) {
 	// log_connections is a list from PG 18 on and a boolean before.
 	spec, ok := normTable[name]
 	if name == "log_connections" {
