@@ -77,6 +77,7 @@ func TestCutover(t *testing.T) {
 	t.Run("kill-and-resume", l.cutoverKill)
 	t.Run("rollback", l.cutoverRollback)
 	t.Run("command-switch", l.cutoverCommand)
+	t.Run("walsender-killed", l.cutoverWalsenderKilled)
 }
 
 // cutSetup creates the databases, the app schema, a PgBouncer in front of
@@ -979,6 +980,101 @@ fence: {release_timeout: 1s}
 		t.Errorf("%s rows committed on the source after the fence", got)
 	}
 	e.checkSequences(l.src, l.dst, e.sdb, e.ddb)
+}
+
+// cutoverWalsenderKilled (A6): the source walsender serving the forward
+// slot is killed while cutover.catchup waits. catchup: slot waits for the
+// slot's confirmed_flush_lsn, which only the subscriber's feedback through
+// that walsender moves, and the apply worker is held back by a lock on the
+// destination so catch-up cannot finish before the kill. Once the lock goes,
+// the worker applies, fails to report on the dead connection and exits;
+// the launcher starts a new one (the destination's log shows the apply
+// worker starting twice), which reconnects and confirms. The cutover then completes
+// within the 5 s pause budget, or aborts with the source writable and a
+// second attempt completes. I1–I4 hold either way.
+func (l *lab) cutoverWalsenderKilled(t *testing.T) {
+	e := l.cutSetup(t, "wsk", "wsk", "wsk_d", "catchup: slot\nlag: {sample_interval: 50ms}\n")
+	w, err := writer.Start(e.ctx, writer.Options{ConnString: e.viaPgbouncer(), Rate: 200, Conns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	release := holdLock(t, l.dst, e.ddb, "LOCK TABLE accounts IN EXCLUSIVE MODE", "ExclusiveLock")
+	type result struct {
+		out, errs string
+		code      int
+	}
+	done := make(chan result, 1)
+	go func() { // no t.* here: only the test goroutine may fail the test
+		cmd := exec.CommandContext(e.ctx, l.bin, "cutover", "--yes", "-f", e.file)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			code = -1
+			errb.WriteString(err.Error())
+		}
+		done <- result{out.String(), errb.String(), code}
+	}()
+	waitFor(t, 20*time.Second, func() bool { return countEvents(t, e.dir, "cutover.catchup", "start") > 0 })
+	time.Sleep(200 * time.Millisecond) // inside catch-up, waiting on the held-back apply
+	if got := l.psql(l.src, "", "SELECT count(*) FILTER (WHERE pg_terminate_backend(active_pid)) FROM pg_replication_slots WHERE slot_name = 'sub_pg_src_wsk' AND active_pid IS NOT NULL"); got != "1" {
+		t.Fatalf("terminated %s walsenders, want 1", got)
+	}
+	release()
+	r := <-done
+	t.Logf("cutover after the walsender kill: exit %d\n%s%s", r.code, r.out, r.errs)
+	res1, res2 := &writer.Result{}, &writer.Result{}
+	switch r.code {
+	case 0:
+	case 1:
+		rec := e.record("cutover.json")
+		if rec.Outcome != "aborted" {
+			t.Fatalf("exit 1 but cutover.json outcome %q: %+v", rec.Outcome, rec)
+		}
+		if got := l.psql(l.src, e.sdb, "SELECT (SELECT last_value FROM pgmigrate.seal), has_table_privilege('app_rw', 'ledger', 'INSERT')"); got != "0|t" {
+			t.Errorf("source after the abort: seal|insert = %s, want writable", got)
+		}
+		time.Sleep(300 * time.Millisecond)
+		res1 = w.Stop()
+		if w, err = writer.Start(e.ctx, writer.Options{ConnString: e.viaPgbouncer(), Rate: 200, Conns: 4}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		e.mustPgm(0, "cutover", "--yes", "-f", e.file)
+	default:
+		t.Fatalf("cutover after the walsender kill: exit %d\n%s%s", r.code, r.out, r.errs)
+	}
+	time.Sleep(300 * time.Millisecond)
+	res2 = w.Stop()
+	rec := e.record("cutover.json")
+	if rec.Outcome != "completed" || rec.Verify != "equal" {
+		t.Errorf("cutover.json: %+v", rec)
+	}
+	if r.code == 0 && (rec.PauseMs == nil || *rec.PauseMs > 5000) {
+		t.Errorf("pause %v ms, want within the 5 s budget", derefF(rec.PauseMs))
+	}
+	// The kill really cost the apply worker its connection.
+	log, err := os.ReadFile(filepath.Join(l.dst.Dir(), "postgres.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(log), `logical replication apply worker for subscription "sub_pg_src_wsk" has started`); n < 2 {
+		t.Errorf("the apply worker started %d times, want a restart after the walsender kill", n)
+	}
+	ids := append(res1.IDs(), res2.IDs()...)
+	e.checkMissing(l.dst, e.ddb, "ledger", ids, "writer (I1)")
+	if got := e.committedAfter(l.src, e.sdb, rec.at("fence_applied"), "", "ledger", "accounts"); got != "0" {
+		t.Errorf("%s rows committed on the source after the fence (I2)", got)
+	}
+	e.checkSequences(l.src, l.dst, e.sdb, e.ddb)
+	if n := len(res1.Failed) + len(res2.Failed); n > 0 {
+		t.Errorf("writer through pgbouncer failed %d times", n)
+	}
 }
 
 func must[T any](v T, err error) T {
