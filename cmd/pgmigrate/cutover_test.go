@@ -78,6 +78,7 @@ func TestCutover(t *testing.T) {
 	t.Run("rollback", l.cutoverRollback)
 	t.Run("command-switch", l.cutoverCommand)
 	t.Run("walsender-killed", l.cutoverWalsenderKilled)
+	t.Run("rollback-killed", l.rollbackKilled)
 }
 
 // cutSetup creates the databases, the app schema, a PgBouncer in front of
@@ -1074,6 +1075,62 @@ func (l *lab) cutoverWalsenderKilled(t *testing.T) {
 	e.checkSequences(l.src, l.dst, e.sdb, e.ddb)
 	if n := len(res1.Failed) + len(res2.Failed); n > 0 {
 		t.Errorf("writer through pgbouncer failed %d times", n)
+	}
+}
+
+// rollbackKilled (A5 for rollback.*): SIGKILL during a rollback, once
+// before its point of no return and once past it, each on its own
+// migration. The next rollback reads the journal: before the point of no
+// return it restores the destination and makes a new attempt, past it it
+// finishes the switch back (§5.3 with the sides swapped). Either way: I1
+// toward the source, the source unsealed and writable, pgbouncer back on
+// the source, no subscription left on the source.
+func (l *lab) rollbackKilled(t *testing.T) {
+	for _, tc := range []struct{ name, fault, want string }{
+		{"rbk", "rollback.catchup:after", "restoring the destination after interrupted rollback attempt 1"},
+		{"rbp", "rollback.switch:after", "finishing interrupted rollback attempt 1"},
+	} {
+		e := l.cutSetup(t, tc.name, tc.name, tc.name+"_d", fmt.Sprintf(`rollback: {enabled: true, conn: 'host=127.0.0.1 port=%d dbname=%s_d user=postgres'}
+lag: {sample_interval: 50ms}
+fence: {release_timeout: 1s}
+`, l.dst.Port(), tc.name))
+		w, err := writer.Start(e.ctx, writer.Options{ConnString: e.viaPgbouncer(), Rate: 200, Conns: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		e.mustPgm(0, "cutover", "--yes", "-f", e.file)
+		time.Sleep(500 * time.Millisecond) // writes on the destination, replicated back
+		_, errs, _, killed := e.pgm(faultBinary(t), []string{"PGMIGRATE_FAULT=" + tc.fault}, "rollback", "--yes", "-f", e.file)
+		if !killed {
+			t.Fatalf("fault %s: not killed: %s", tc.fault, errs)
+		}
+		out := e.mustPgm(0, "rollback", "--yes", "-f", e.file)
+		if !strings.Contains(out, tc.want) || !strings.Contains(out, "rollback of pg-src."+tc.name+" completed") {
+			t.Errorf("%s: rollback after the kill:\n%s", tc.fault, out)
+		}
+		time.Sleep(300 * time.Millisecond)
+		res := w.Stop()
+		if rb := e.record("rollback.json"); rb.Outcome != "rolled-back" {
+			t.Errorf("%s: rollback.json: %+v", tc.fault, rb)
+		}
+		e.checkMissing(l.src, e.sdb, "ledger", res.IDs(), "writer toward the source (I1)")
+		if len(res.Failed) > 0 {
+			t.Errorf("%s: writer through pgbouncer failed %d times: %+v", tc.fault, len(res.Failed), res.Failed[0])
+		}
+		if n := res.AckedAfter(time.Now().Add(-250 * time.Millisecond)); n == 0 {
+			t.Errorf("%s: no commit acknowledged at the end: the source is not taking writes", tc.fault)
+		}
+		if got := l.psql(l.src, e.sdb, "SELECT (SELECT last_value FROM pgmigrate.seal), (SELECT datconnlimit FROM pg_database WHERE datname = current_database())"); got != "0|-1" {
+			t.Errorf("%s: source after the rollback: seal|connlimit = %s", tc.fault, got)
+		}
+		if got := l.psql(l.src, e.sdb, "SELECT count(*) FROM pg_subscription WHERE subname LIKE '%"+tc.name+"'"); got != "0" {
+			t.Errorf("%s: %s subscriptions left on the source", tc.fault, got)
+		}
+		if data, _ := os.ReadFile(e.dbTxt); !strings.Contains(string(data), e.origLine+"\n") {
+			t.Errorf("%s: database.txt after the rollback:\n%s", tc.fault, data)
+		}
+		e.checkSequences(l.dst, l.src, e.ddb, e.sdb)
 	}
 }
 
