@@ -3,10 +3,34 @@
 package golden
 
 import (
+	"bytes"
 	"io"
 	"io/fs"
+	"os"
+	"strconv"
 	"syscall"
 )
+
+// currentUmask reads the process umask from /proc/self/status (Linux ≥ 4.7)
+// without changing it: syscall.Umask can only read it by setting it, which
+// would race with files other goroutines create. ok is false elsewhere,
+// and then every create is followed by a chmod.
+func currentUmask() (fs.FileMode, bool) {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for line := range bytes.Lines(data) {
+		if v, found := bytes.CutPrefix(line, []byte("Umask:")); found {
+			m, err := strconv.ParseUint(string(bytes.TrimSpace(v)), 8, 32)
+			if err != nil || m > 0o777 {
+				return 0, false
+			}
+			return fs.FileMode(m), true
+		}
+	}
+	return 0, false
+}
 
 // createFile creates name (O_EXCL) for writing with plain system calls. os.OpenFile registers each
 // file with the runtime poller (four fcntl calls and an epoll_ctl that fails for a regular file) and

@@ -143,9 +143,13 @@ type Writer struct {
 	keep     func(string) bool
 	fsys     fileSystem
 	sync     bool
-	created  []string // missing parents of abs made by NewWriter, outermost first
-	tmp      string   // <dir>.tmp-XXXX
-	root     string   // tmp/new: the bundle being written
+	// umask is the process umask when it could be read (umaskOK, real file
+	// system only): modes it does not narrow need no chmod after create.
+	umask   fs.FileMode
+	umaskOK bool
+	created []string // missing parents of abs made by NewWriter, outermost first
+	tmp     string   // <dir>.tmp-XXXX
+	root    string   // tmp/new: the bundle being written
 
 	mu    sync.Mutex
 	files map[string]written
@@ -192,6 +196,9 @@ func NewWriter(dir string, opts WriteOptions) (*Writer, error) {
 	}
 	w := &Writer{dir: dir, abs: abs, parent: parent, exists: exists, keep: opts.Keep, fsys: fsys, sync: !opts.NoSync,
 		files: map[string]written{}, dirs: map[string]bool{}}
+	if _, real := fsys.(osFS); real {
+		w.umask, w.umaskOK = currentUmask()
+	}
 	rootMode := dirMode
 	if exists {
 		if !info.IsDir() {
@@ -524,9 +531,20 @@ func (w *Writer) removeCreated(created []string) {
 	}
 }
 
+// exact reports whether creating with mode already gives exactly mode: the
+// umask only ever clears bits, so when it clears none of mode's, the chmod
+// that undoes it can be skipped (a 1000-cluster bundle is 57,000 fewer
+// system calls under the usual umask 022).
+func (w *Writer) exact(mode fs.FileMode) bool {
+	return w.umaskOK && mode.Perm()&w.umask == 0
+}
+
 func (w *Writer) mkdir(name string, mode fs.FileMode) error {
 	if err := w.fsys.Mkdir(name, mode); err != nil {
 		return err
+	}
+	if w.exact(mode) {
+		return nil
 	}
 	return w.fsys.Chmod(name, mode) // the umask applied to Mkdir
 }
@@ -541,10 +559,13 @@ func (w *Writer) writeFile(name string, data []byte, mode fs.FileMode) (err erro
 			err = cerr
 		}
 	}()
-	// fchmod before writing: the umask applied at create, and a secret must never sit in a file with
-	// wider permissions than asked for (the temporary directory is 0700 as well).
-	if err := f.Chmod(mode); err != nil {
-		return err
+	// fchmod before writing when the umask narrowed the create mode. The umask can only narrow, so a
+	// secret never sits in a file with wider permissions than asked for (the temporary directory is
+	// 0700 as well).
+	if !w.exact(mode) {
+		if err := f.Chmod(mode); err != nil {
+			return err
+		}
 	}
 	if _, err := f.Write(data); err != nil {
 		return err
