@@ -65,6 +65,13 @@ type Role struct {
 	Verifier string // rolpassword (SCRAM verifier), only read when superuser
 }
 
+// ReadError is one failed catalog read.
+type ReadError struct {
+	Side string `json:"side"` // source or destination
+	What string `json:"what"` // the fact: a short, stable, lowercase label
+	Err  string `json:"err"`  // the error, redacted
+}
+
 // Slot is a replication slot bearing one of pgmigrate's names.
 type Slot struct {
 	Name   string `json:"name"`
@@ -136,6 +143,11 @@ type Facts struct {
 	// DstRowsErr is set when the destination row probe failed: the
 	// dst-not-empty check must then fail, not pass on "no rows seen".
 	DstRowsErr string `json:"dst_rows_err,omitempty"`
+
+	// ReadErrors lists, in the order of the reads, every catalog read that
+	// failed on a side that was up: the fact it feeds kept its zero value,
+	// so the catalog-reads check fails instead of the rules passing on it.
+	ReadErrors []ReadError `json:"read_errors,omitempty"`
 
 	// From the journal.
 	JournalSystemIDs map[string]string

@@ -54,7 +54,7 @@ var IDs = []string{
 	"identity-full", "unlogged", "large-objects", "objects", "partition-churn", "sequence-headroom",
 	"extensions", "excluded-user-schema", "fk-to-excluded", "dst-schema", "dst-not-empty",
 	"dst-triggers-fire", "locale", "disk", "foreign-objects", "fence-coverage", "switch", "ddl-guard",
-	"direct-grants-lost",
+	"direct-grants-lost", "catalog-reads",
 }
 
 func strp(s string) *string { return &s }
@@ -99,6 +99,7 @@ func Evaluate(cfg *config.Config, f *Facts) *Report {
 		"dst-schema": b.dstSchema, "dst-not-empty": b.dstNotEmpty, "dst-triggers-fire": b.dstTriggersFire,
 		"locale": b.locale, "disk": b.disk, "foreign-objects": b.foreignObjects, "fence-coverage": b.fenceCoverage,
 		"switch": b.switchCheck, "ddl-guard": b.ddlGuard, "direct-grants-lost": b.directGrantsLost,
+		"catalog-reads": b.catalogReads,
 	}
 	for _, id := range IDs {
 		rules[id]()
@@ -1295,5 +1296,38 @@ func (b *builder) directGrantsLost() {
 	}
 	for _, g := range b.f.DirectGrants {
 		b.fail(id, sev, g.Role, fmt.Sprintf("holds direct privileges on %d migrated tables or sequences, which the copy does not reproduce (schema.keep_privileges: true keeps them)", g.Objects), "", "")
+	}
+}
+
+// catalogReads fails once per fact that could not be read. It is a blocker
+// whatever the fact: a failed read leaves the fact at its zero value (no
+// slots in use, no long transaction, no table without a key …), so the
+// checks that depend on it may pass on what doctor never saw and cannot be
+// trusted until the read succeeds. A fact that failed on both sides is one
+// entry (one per check id and object, §12.8).
+func (b *builder) catalogReads() {
+	const id, sev = "catalog-reads", Blocker
+	if len(b.f.ReadErrors) == 0 {
+		b.pass(id, sev, "every catalog read succeeded")
+		return
+	}
+	var order []string
+	byWhat := map[string][]ReadError{}
+	for _, e := range b.f.ReadErrors {
+		if byWhat[e.What] == nil {
+			order = append(order, e.What)
+		}
+		byWhat[e.What] = append(byWhat[e.What], e)
+	}
+	for _, what := range order {
+		var parts []string
+		for i, e := range byWhat[what] {
+			p := "on the " + e.Side + ": " + e.Err
+			if i == 0 {
+				p = "could not be read " + p
+			}
+			parts = append(parts, p)
+		}
+		b.fail(id, sev, what, strings.Join(parts, "; ")+"; the checks that use it cannot be trusted", "", "")
 	}
 }

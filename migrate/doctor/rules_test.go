@@ -234,6 +234,9 @@ func TestRules(t *testing.T) {
 			[]want{{"direct-grants-lost", Warning, Fail, "reporter", ""}}},
 		{"direct grants kept", []string{"schema.keep_privileges=true"}, func(f *Facts) { f.DirectGrants = []Grantee{{Role: "reporter", Objects: 3}} },
 			[]want{{"direct-grants-lost", Warning, Pass, "", ""}}},
+		{"catalog read failed", nil, func(f *Facts) {
+			f.ReadErrors = []ReadError{{Side: "source", What: "replication slots in use", Err: "permission denied for view pg_replication_slots (SQLSTATE 42501)"}}
+		}, []want{{"catalog-reads", Blocker, Fail, "replication slots in use", ""}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -302,5 +305,91 @@ ALTER SYSTEM SET "wal_retrieve_retry_interval" = '1s'; -- then SELECT pg_reload_
 		if !strings.Contains(js, w) {
 			t.Errorf("doctor.json lacks %s", w)
 		}
+	}
+}
+
+func TestCatalogReads(t *testing.T) {
+	entries := func(r *Report) []Check {
+		var out []Check
+		for _, c := range r.Checks {
+			if c.ID == "catalog-reads" {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	obj := func(c Check) string {
+		if c.Object == nil {
+			return "<null>"
+		}
+		return *c.Object
+	}
+
+	// No failed read: one passing entry, without object or fix.
+	r := Evaluate(cfgWith(t), healthy())
+	got := entries(r)
+	if len(got) != 1 {
+		t.Fatalf("no read errors: %d catalog-reads entries, want 1: %+v", len(got), got)
+	}
+	if c := got[0]; c.Severity != Blocker || c.Status != Pass || c.Object != nil || c.FixSQL != nil || c.FixSide != nil ||
+		c.Evidence != "every catalog read succeeded" {
+		t.Errorf("pass entry: %+v", c)
+	}
+
+	// Two failed reads on different sides: two blockers, one per fact.
+	f := healthy()
+	f.ReadErrors = []ReadError{
+		{Side: "source", What: "replication slots in use", Err: "permission denied for view pg_replication_slots (SQLSTATE 42501)"},
+		{Side: "destination", What: "extensions available", Err: "canceling statement due to statement timeout (SQLSTATE 57014)"},
+	}
+	r = Evaluate(cfgWith(t), f)
+	got = entries(r)
+	wantEv := []struct{ obj, ev string }{
+		{"replication slots in use", "could not be read on the source: permission denied for view pg_replication_slots (SQLSTATE 42501); the checks that use it cannot be trusted"},
+		{"extensions available", "could not be read on the destination: canceling statement due to statement timeout (SQLSTATE 57014); the checks that use it cannot be trusted"},
+	}
+	if len(got) != len(wantEv) {
+		t.Fatalf("%d catalog-reads entries, want %d:\n%s", len(got), len(wantEv), r.JSON())
+	}
+	for i, w := range wantEv {
+		c := got[i]
+		if c.Severity != Blocker || c.Status != Fail || obj(c) != w.obj || c.Evidence != w.ev || c.FixSQL != nil || c.FixSide != nil {
+			t.Errorf("entry %d: %s/%s %s: %q (fix %v/%v), want blocker/fail %s: %q", i, c.Severity, c.Status, obj(c), c.Evidence, c.FixSQL, c.FixSide, w.obj, w.ev)
+		}
+	}
+	// Only these fail: the report blocks (exit 1) on them alone.
+	if r.Summary.Blockers != 2 || r.Summary.Warnings != 0 || !r.Failed(false) {
+		t.Errorf("summary %+v, Failed(false)=%v; want 2 blockers and exit 1", r.Summary, r.Failed(false))
+	}
+	var b strings.Builder
+	r.WriteText(&b)
+	wantText := `BLOCKER catalog-reads replication slots in use: could not be read on the source: permission denied for view pg_replication_slots (SQLSTATE 42501); the checks that use it cannot be trusted
+BLOCKER catalog-reads extensions available: could not be read on the destination: canceling statement due to statement timeout (SQLSTATE 57014); the checks that use it cannot be trusted
+doctor: 2 blockers, 0 warnings
+`
+	if b.String() != wantText {
+		t.Errorf("text output:\n%s\nwant:\n%s", b.String(), wantText)
+	}
+	js := string(r.JSON())
+	for _, w := range []string{`"id": "catalog-reads",
+      "severity": "blocker",
+      "status": "fail",
+      "object": "replication slots in use",`, `"fix_sql": null,
+      "fix_side": null`} {
+		if !strings.Contains(js, w) {
+			t.Errorf("doctor.json lacks %s", w)
+		}
+	}
+
+	// The same fact failing on both sides is one entry (one per id and object).
+	f = healthy()
+	f.ReadErrors = []ReadError{
+		{Side: "source", What: "server settings", Err: "permission denied (SQLSTATE 42501)"},
+		{Side: "destination", What: "server settings", Err: "conn closed"},
+	}
+	got = entries(Evaluate(cfgWith(t), f))
+	if len(got) != 1 || obj(got[0]) != "server settings" ||
+		got[0].Evidence != "could not be read on the source: permission denied (SQLSTATE 42501); on the destination: conn closed; the checks that use it cannot be trusted" {
+		t.Errorf("merged entry: %+v", got)
 	}
 }
