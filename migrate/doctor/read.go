@@ -15,6 +15,7 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	QueryStrings(ctx context.Context, sql string, args ...any) ([]string, error)
 	Redact(s string) string
+	IsClosed() bool
 }
 
 // reader runs one side's catalog reads and records every failure in out,
@@ -26,11 +27,19 @@ type reader struct {
 	side    string // source or destination
 	version int    // server_version_num
 	out     *[]ReadError
+	lost    bool // the connection died: later failures are that, not news
 }
 
 // fail records a failed read; the text is the server's message (without
 // the side prefix that db.Conn adds to some errors), redacted.
+//
+// Once the connection itself is gone, every later read of the side fails
+// the same way: the first failure says so and the rest are not recorded,
+// so a connection lost halfway is one entry, not forty.
 func (r *reader) fail(what string, err error) {
+	if r.lost {
+		return
+	}
 	msg := strings.TrimPrefix(err.Error(), r.side+": ")
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
@@ -38,6 +47,10 @@ func (r *reader) fail(what string, err error) {
 		if pe.Detail != "" {
 			msg += ": " + pe.Detail
 		}
+	}
+	if r.q.IsClosed() {
+		r.lost = true
+		msg += "; the connection is gone, so the facts read after it are missing too"
 	}
 	*r.out = append(*r.out, ReadError{Side: r.side, What: what, Err: r.q.Redact(msg)})
 }

@@ -18,9 +18,12 @@ import (
 // fakeQ is a querier without a database: every query fails with err,
 // unless rows answers it (matched by a substring of the SQL).
 type fakeQ struct {
-	err  error
-	rows map[string]*fakeRows
+	err    error
+	rows   map[string]*fakeRows
+	closed bool // IsClosed's answer
 }
+
+func (q *fakeQ) IsClosed() bool { return q.closed }
 
 func (q *fakeQ) answer(sql string) *fakeRows {
 	for k, r := range q.rows {
@@ -158,6 +161,27 @@ func TestReaderRecordsFailures(t *testing.T) {
 		{Side: "destination", What: "roles on the destination", Err: "canceling statement due to statement timeout (SQLSTATE 57014): dialing postgres://u:********@h/db"},
 		{Side: "source", What: "extensions installed", Err: "permission denied for view pg_replication_slots (SQLSTATE 42501)"},
 		{Side: "source", What: "long transactions", Err: "conn closed"},
+	}
+	if !reflect.DeepEqual(out, want) {
+		t.Errorf("read errors:\n%+v\nwant:\n%+v", out, want)
+	}
+}
+
+// A connection lost halfway is one entry: the first failed read says the
+// connection is gone, later reads of that side are not listed one by one.
+func TestReaderLostConnection(t *testing.T) {
+	var out []ReadError
+	q := &fakeQ{err: errors.New("conn closed")}
+	r := newReader(q, db.Source, &out)
+	r.strings("long transactions", "SELECT 1")
+	q.closed = true
+	var n int64
+	r.row("prepared transactions", "SELECT count(*) FROM pg_catalog.pg_prepared_xacts").Scan(&n)
+	r.strings("unlogged tables", "SELECT 2")
+	r.each("foreign keys", "SELECT 3", nil, func(func(...any) bool) {})
+	want := []ReadError{
+		{Side: "source", What: "long transactions", Err: "conn closed"},
+		{Side: "source", What: "prepared transactions", Err: "conn closed; the connection is gone, so the facts read after it are missing too"},
 	}
 	if !reflect.DeepEqual(out, want) {
 		t.Errorf("read errors:\n%+v\nwant:\n%+v", out, want)
