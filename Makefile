@@ -43,6 +43,7 @@ fuzz:
 	$(GO) test ./render/sqltext -run '^$$' -fuzz '^FuzzLiteral$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./render/sqltext -run '^$$' -fuzz '^FuzzIdent$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./migrate/db -run '^$$' -fuzz '^FuzzCopyOutReader$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./migrate/config -run '^$$' -fuzz '^FuzzParseConninfo$$' -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf $(BIN) examples/bundle test.json bench-smoke.txt
