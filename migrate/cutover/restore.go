@@ -28,27 +28,28 @@ func (e *Engine) restore(ctx context.Context, d direction, a *attemptLog, live *
 	if live != nil {
 		consoles = live.consoles
 	}
-	consoleFor := func(n int) *console {
+	consoleFor := func(n int) (*console, error) {
 		for _, c := range consoles {
 			if c.n == n {
-				return c
+				return c, nil
 			}
 		}
-		if n < len(e.Cfg.Switch.Pgbouncer) {
-			c, err := newConsole(e.Opener, n, e.Cfg.Switch.Pgbouncer[n])
-			if err == nil {
-				consoles = append(consoles, c)
-				return c
-			}
+		if n >= len(e.Cfg.Switch.Pgbouncer) {
+			return nil, fmt.Errorf("pgbouncer[%d]: no such entry to restore", n)
 		}
-		return nil
+		c, err := newConsole(e.Opener, n, e.Cfg.Switch.Pgbouncer[n])
+		if err != nil {
+			return nil, fmt.Errorf("pgbouncer[%d]: %w", n, err)
+		}
+		consoles = append(consoles, c)
+		return c, nil
 	}
 	// 1. The pgbouncer files, then RELOAD.
 	for _, n := range sortedInts(a.Edits) {
 		in := a.Edits[n]
-		c := consoleFor(n)
-		if c == nil {
-			errs = append(errs, fmt.Errorf("pgbouncer[%d]: no such entry to restore", n))
+		c, err := consoleFor(n)
+		if err != nil {
+			errs = append(errs, err)
 			continue
 		}
 		orig, err := loadOrigAs(e.Dir, origName(d.kind, n))
@@ -100,11 +101,12 @@ func (e *Engine) restore(ctx context.Context, d direction, a *attemptLog, live *
 	}
 	// 4. RESUME.
 	for _, n := range a.Paused {
-		c := consoleFor(n)
-		if c == nil {
+		c, err := consoleFor(n)
+		if err != nil {
+			// Not skipped: a pool left paused holds every client.
+			errs = append(errs, fmt.Errorf("resume: %w", err))
 			continue
 		}
-		var err error
 		for try := 0; try < 3; try++ {
 			if err = c.resume(ctx); err == nil {
 				break

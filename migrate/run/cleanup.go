@@ -244,7 +244,10 @@ func (c *Cleaner) dropObjects(ctx context.Context, conn *db.Conn) error {
 		stmts = append(stmts, "DROP FUNCTION IF EXISTS pgmigrate.fence_guard()", "DROP SEQUENCE IF EXISTS pgmigrate.seal")
 	}
 	var super bool
-	_ = conn.QueryRow(ctx, "SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user").Scan(&super)
+	if err := conn.QueryRow(ctx, "SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user").Scan(&super); err != nil {
+		// Guessing "not superuser" would skip the event triggers and leave them behind.
+		return fmt.Errorf("cleanup: is the %s user a superuser: %s", conn.Side, conn.Redact(err.Error()))
+	}
 	for _, s := range stmts {
 		if !super && (s == stmts[0] || s == stmts[1]) {
 			continue // only a superuser has event triggers to drop

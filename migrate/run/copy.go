@@ -120,9 +120,12 @@ func (e *Exec) leaves(ctx context.Context) ([]*leaf, error) {
 		for _, c := range cols {
 			l.cols = append(l.cols, sqltext.Ident(c))
 		}
-		pk, _ := e.Src.QueryStrings(ctx, `SELECT a.attname::text FROM pg_catalog.pg_index i
+		pk, err := e.Src.QueryStrings(ctx, `SELECT a.attname::text FROM pg_catalog.pg_index i
 			JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
 			WHERE i.indrelid = $1::oid AND i.indisprimary AND i.indnatts = 1 AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)`, l.oid)
+		if err != nil {
+			return nil, err
+		}
 		if len(pk) == 1 {
 			l.pk = sqltext.Ident(pk[0])
 		}
