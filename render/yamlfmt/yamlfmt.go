@@ -233,7 +233,9 @@ var specialWords = map[string]bool{"y": true, "yes": true, "n": true, "no": true
 //	                                       indicators; ':' may not end it
 //	^[0-9]+(\.[0-9]+){2,}(:[0-9]+)?(,…)*$  dotted quads with ports, comma lists
 //	^[0-9]+[A-Za-z]+$                      an integer then letters only (8192MB,
-//	                                       15min; "1e3" has a digit after)
+//	                                       15min; "1e3" has a digit after), but
+//	                                       not ^0[xX]: 0xff is a YAML 1.1 / 1.2
+//	                                       hex integer, 0XFF one for yaml.v3
 
 func plainFirst(c byte) bool { return isLetter(c) || c == '_' || c == '/' || c == '$' }
 
@@ -280,8 +282,12 @@ func allDigits(s string) bool {
 	return true
 }
 
-// isUnitAmount matches ^[0-9]+[A-Za-z]+$.
+// isUnitAmount matches ^[0-9]+[A-Za-z]+$ except ^0[xX] (hex integers: 0xff,
+// and 0XFF for Go's yaml.v3, which reads ints with strconv's base prefixes).
 func isUnitAmount(s string) bool {
+	if len(s) > 1 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		return false
+	}
 	i := 0
 	for i < len(s) && isDigit(s[i]) {
 		i++

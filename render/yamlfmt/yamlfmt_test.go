@@ -42,6 +42,8 @@ func TestScalar(t *testing.T) {
 		"1:30":                      "'1:30'",
 		"2001-12-14":                "'2001-12-14'",
 		"0x1F":                      "'0x1F'",
+		"0xff":                      "'0xff'",
+		"0XAAAAAA":                  "'0XAAAAAA'",
 		".inf":                      "'.inf'",
 		"1.5":                       "'1.5'",
 		"8C.32G.500G":               "'8C.32G.500G'",
@@ -177,6 +179,7 @@ var (
 	testPlainRE  = regexp.MustCompile(`^[A-Za-z_/$][A-Za-z0-9_./$%@+=,:-]*$`)
 	testAddrRE   = regexp.MustCompile(`^[0-9]+(\.[0-9]+){2,}(:[0-9]+)?(,[0-9]+(\.[0-9]+){2,}(:[0-9]+)?)*$`)
 	testUnitRE   = regexp.MustCompile(`^[0-9]+[A-Za-z]+$`)
+	testHexRE    = regexp.MustCompile(`^0[xX]`)
 	testNumberRE = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?$`)
 )
 
@@ -184,13 +187,14 @@ func regexPlain(s string) bool {
 	if s == "" || specialWords[strings.ToLower(s)] || strings.HasSuffix(s, ":") {
 		return false
 	}
-	return testPlainRE.MatchString(s) || testAddrRE.MatchString(s) || testUnitRE.MatchString(s)
+	return testPlainRE.MatchString(s) || testAddrRE.MatchString(s) || testUnitRE.MatchString(s) && !testHexRE.MatchString(s)
 }
 
 func TestMatchersAgreeWithRegexps(t *testing.T) {
 	for _, s := range []string{"", "0", "00", "-0", "-", "1.", "1.5", "01.5", "-12.034", "1.2.3", "1.2.3:4", "1.2.3:", "1..3",
 		"1.2.3,4.5.6:7", "1.2.3,", ",1.2.3", "10.10.10.11:8008", "8192MB", "8192", "MB", "1e3", "a", "a:", "a:b", "_x", "/p",
-		"$x", "x y", "on", "ON", "yes", "nO", "~", "y", "TRUE", "nulls", "1.2.3:4:5", "1.2.3.4.5", "1a.2", "a%b@c+d=e,f-g"} {
+		"$x", "x y", "on", "ON", "yes", "nO", "~", "y", "TRUE", "nulls", "1.2.3:4:5", "1.2.3.4.5", "1a.2", "a%b@c+d=e,f-g",
+		"0xff", "0XAAAAAA", "0x", "0xyz", "00xff", "10xff", "0b", "0o"} {
 		if got, want := plain(s), regexPlain(s); got != want {
 			t.Errorf("plain(%q) = %v, regexps say %v", s, got, want)
 		}
