@@ -23,13 +23,16 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pgcc-dev/pgcc/render/textline"
 )
 
-// Errors; callers branch with errors.Is.
+// Errors; callers branch with errors.Is. ErrNewline, ErrNUL and ErrInvalidUTF8
+// are textline's (the one-line check shared with hbafmt and inifmt).
 var (
-	ErrNewline     = errors.New("contains a newline or carriage return")
-	ErrNUL         = errors.New("contains a NUL byte")
-	ErrInvalidUTF8 = errors.New("is not valid UTF-8")
+	ErrNewline     = textline.ErrNewline
+	ErrNUL         = textline.ErrNUL
+	ErrInvalidUTF8 = textline.ErrInvalidUTF8
 	ErrBadName     = errors.New("is not a valid parameter name")
 )
 
@@ -47,17 +50,7 @@ func CheckName(name string) error {
 
 // CheckValue reports whether s can be written as a value: no newline, carriage
 // return or NUL (PostgreSQL reads the value as a C string), valid UTF-8.
-func CheckValue(s string) error {
-	switch {
-	case strings.ContainsAny(s, "\n\r"):
-		return ErrNewline
-	case strings.IndexByte(s, 0) >= 0:
-		return ErrNUL
-	case !utf8.ValidString(s):
-		return ErrInvalidUTF8
-	}
-	return nil
-}
+func CheckValue(s string) error { return textline.Check(s) }
 
 // Value returns s as a quoted configuration string, as ALTER SYSTEM writes it:
 // Value("64MB") = `'64MB'`, Value("it's") = `'it”s'`, Value(`C:\x`) = `'C:\\x'`.

@@ -17,19 +17,21 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/pgcc-dev/pgcc/render/textline"
 )
 
 // MaxToken is the longest name written: PostgreSQL before 14 and pgbouncer's
 // buffers refuse longer tokens; role and database names are at most 63 bytes anyway.
 const MaxToken = 255
 
-// Errors; callers branch with errors.Is.
+// Errors; callers branch with errors.Is. ErrNewline, ErrNUL and ErrInvalidUTF8
+// are textline's (the one-line check shared with conffmt and inifmt).
 var (
 	ErrEmpty       = errors.New("is empty")
-	ErrNewline     = errors.New("contains a newline or carriage return")
-	ErrNUL         = errors.New("contains a NUL byte")
-	ErrInvalidUTF8 = errors.New("is not valid UTF-8")
+	ErrNewline     = textline.ErrNewline
+	ErrNUL         = textline.ErrNUL
+	ErrInvalidUTF8 = textline.ErrInvalidUTF8
 	ErrTooLong     = fmt.Errorf("is longer than %d bytes", MaxToken)
 )
 
@@ -49,16 +51,13 @@ func IsKeyword(s string) bool { return keywords[s] }
 // Check reports whether s can appear in a field at all: non-empty, one line, no
 // NUL, valid UTF-8, at most MaxToken bytes.
 func Check(s string) error {
-	switch {
-	case s == "":
+	if s == "" {
 		return ErrEmpty
-	case strings.ContainsAny(s, "\n\r"):
-		return ErrNewline
-	case strings.IndexByte(s, 0) >= 0:
-		return ErrNUL
-	case !utf8.ValidString(s):
-		return ErrInvalidUTF8
-	case len(s) > MaxToken:
+	}
+	if err := textline.Check(s); err != nil {
+		return err
+	}
+	if len(s) > MaxToken {
 		return ErrTooLong
 	}
 	return nil
@@ -143,15 +142,7 @@ func CheckLine(s string) error {
 	if strings.TrimSpace(s) == "" {
 		return ErrEmpty
 	}
-	switch {
-	case strings.ContainsAny(s, "\n\r"):
-		return ErrNewline
-	case strings.IndexByte(s, 0) >= 0:
-		return ErrNUL
-	case !utf8.ValidString(s):
-		return ErrInvalidUTF8
-	}
-	return nil
+	return textline.Check(s)
 }
 
 // Regex renders a PostgreSQL 16+ regular-expression item (`/^db_\d+$`, hba.md §5):

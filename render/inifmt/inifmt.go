@@ -20,7 +20,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/pgcc-dev/pgcc/render/textline"
 )
 
 // KeyWidth is the key column width of pgcc's pgbouncer files (`%-27s = value`,
@@ -33,12 +34,13 @@ const (
 	MaxPassword = 2048
 )
 
-// Errors; callers branch with errors.Is.
+// Errors; callers branch with errors.Is. ErrNewline, ErrNUL and ErrInvalidUTF8
+// are textline's (the one-line check shared with conffmt and hbafmt).
 var (
 	ErrBadKey       = errors.New("is not a valid pgbouncer ini key: want [A-Za-z0-9_.*-]+")
-	ErrNewline      = errors.New("contains a newline or carriage return")
-	ErrNUL          = errors.New("contains a NUL byte")
-	ErrInvalidUTF8  = errors.New("is not valid UTF-8")
+	ErrNewline      = textline.ErrNewline
+	ErrNUL          = textline.ErrNUL
+	ErrInvalidUTF8  = textline.ErrInvalidUTF8
 	ErrEdgeSpace    = errors.New("starts or ends with whitespace, which pgbouncer strips")
 	ErrCommentStart = errors.New("starts with ; or #")
 	ErrEmpty        = errors.New("is empty")
@@ -67,21 +69,9 @@ func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\n' || c == '\r'
 }
 
-func checkText(s string) error {
-	switch {
-	case strings.ContainsAny(s, "\n\r"):
-		return ErrNewline
-	case strings.IndexByte(s, 0) >= 0:
-		return ErrNUL
-	case !utf8.ValidString(s):
-		return ErrInvalidUTF8
-	}
-	return nil
-}
-
 // Value returns s unchanged when pgbouncer reads it back as exactly s, else an error.
 func Value(s string) (string, error) {
-	if err := checkText(s); err != nil {
+	if err := textline.Check(s); err != nil {
 		return "", err
 	}
 	if s == "" {
@@ -111,7 +101,7 @@ func Line(key, value string) (string, error) {
 
 // Section returns `[name]`.
 func Section(name string) (string, error) {
-	if err := checkText(name); err != nil || name == "" || strings.ContainsAny(name, "[]") {
+	if err := textline.Check(name); err != nil || name == "" || strings.ContainsAny(name, "[]") {
 		return "", fmt.Errorf("section %q is not valid", name)
 	}
 	return "[" + name + "]", nil
@@ -128,7 +118,7 @@ func Include(path string) (string, error) {
 
 // Comment returns "; " + text, refusing text that would end the line.
 func Comment(text string) (string, error) {
-	if err := checkText(text); err != nil {
+	if err := textline.Check(text); err != nil {
 		return "", fmt.Errorf("comment %w", err)
 	}
 	if text == "" {
@@ -146,7 +136,7 @@ var bareConnRe = regexp.MustCompile(`^[A-Za-z0-9_.,:/@+=%-]+$`)
 // otherwise single-quoted with `'` doubled (host=/var/run/postgresql,
 // dbname='my db', application_name='it”s').
 func ConnValue(v string) (string, error) {
-	if err := checkText(v); err != nil {
+	if err := textline.Check(v); err != nil {
 		return "", err
 	}
 	if v == "" {
@@ -181,13 +171,13 @@ func ConnString(kv ...string) (string, error) {
 // AuthLine returns one auth_file line, `"user" "secret"`, with `"` doubled inside
 // the quotes. The secret is a SCRAM verifier, an md5 hash or "" (pooling-services.md §1.4).
 func AuthLine(user, secret string) (string, error) {
-	if err := checkText(user); err != nil {
+	if err := textline.Check(user); err != nil {
 		return "", fmt.Errorf("auth_file user %w", err)
 	}
 	if user == "" {
 		return "", fmt.Errorf("auth_file user %w", ErrEmpty)
 	}
-	if err := checkText(secret); err != nil {
+	if err := textline.Check(secret); err != nil {
 		// never echo the secret
 		return "", fmt.Errorf("auth_file secret of %q %w", user, err)
 	}
