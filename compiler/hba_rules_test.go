@@ -73,8 +73,8 @@ func TestHBARuleErrors(t *testing.T) {
 	}
 }
 
-// TestHBARuleErrorsPgbouncerDisabled: pgb rules are not checked when no member
-// writes a pgb_hba.conf; valid inputs (IPv6, aliases per item, raw lines) pass.
+// TestHBARuleValid: valid inputs (IPv6, aliases per item, raw lines) pass, and
+// pgb rules are not checked when no member writes a pgb_hba.conf.
 func TestHBARuleValid(t *testing.T) {
 	yml := `all:
   children:

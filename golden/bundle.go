@@ -126,17 +126,27 @@ func validateWriteMode(p string, m fs.FileMode) error {
 	return validateMode(p, m)
 }
 
-// Add puts data at path p with the given permission bits (0 → DefaultMode). It fails on an invalid or
-// reserved path, a path already present, and a path that is a directory of another file or has a file
-// as one of its directories.
-func (b *Bundle) Add(p string, data []byte, mode fs.FileMode) error {
+func reservedPathError(p string) error {
+	return &PathError{Path: p, Reason: "reserved for the bundle manifest", Err: ErrReservedPath}
+}
+
+// validateAdd is what Bundle.Add and Writer.Add check first: a valid path, not the manifest's,
+// permission bits only (0 is allowed: it means DefaultMode).
+func validateAdd(p string, m fs.FileMode) error {
 	if err := ValidatePath(p); err != nil {
 		return err
 	}
 	if p == ManifestName {
-		return &PathError{Path: p, Reason: "reserved for the bundle manifest", Err: ErrReservedPath}
+		return reservedPathError(p)
 	}
-	if err := validateMode(p, mode); err != nil {
+	return validateMode(p, m)
+}
+
+// Add puts data at path p with the given permission bits (0 → DefaultMode). It fails on an invalid or
+// reserved path, a path already present, and a path that is a directory of another file or has a file
+// as one of its directories.
+func (b *Bundle) Add(p string, data []byte, mode fs.FileMode) error {
+	if err := validateAdd(p, mode); err != nil {
 		return err
 	}
 	if b.Files == nil {
@@ -190,7 +200,7 @@ func (b *Bundle) Validate() error {
 			continue
 		}
 		if p == ManifestName {
-			errs = append(errs, &PathError{Path: p, Reason: "reserved for the bundle manifest", Err: ErrReservedPath})
+			errs = append(errs, reservedPathError(p))
 			continue
 		}
 		if err := validateWriteMode(p, b.Files[p].Mode); err != nil {

@@ -229,13 +229,7 @@ func NewWriter(dir string, opts WriteOptions) (*Writer, error) {
 // path that is a directory of another file or has a file as one of its directories. A failure to
 // write breaks the Writer: every later Add and Commit returns that error.
 func (w *Writer) Add(p string, data []byte, mode fs.FileMode) error {
-	if err := ValidatePath(p); err != nil {
-		return err
-	}
-	if p == ManifestName {
-		return &PathError{Path: p, Reason: "reserved for the bundle manifest", Err: ErrReservedPath}
-	}
-	if err := validateMode(p, mode); err != nil {
+	if err := validateAdd(p, mode); err != nil {
 		return err
 	}
 	if mode == 0 {

@@ -194,19 +194,7 @@ func TestHBAGolden(t *testing.T) {
 
 func checkHBAGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if os.Getenv("PGCC_UPDATE") == "1" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run PGCC_UPDATE=1 go test ./render -run TestHBAGolden)", err)
-	}
+	want := readGolden(t, path, got)
 	if d := cmp.Diff(string(want), string(got)); d != "" {
 		t.Errorf("%s differs (-golden +got):\n%s", path, d)
 	}

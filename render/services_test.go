@@ -545,7 +545,10 @@ func TestServicesGolden(t *testing.T) {
 				t.Fatalf("file list (-golden +rendered):\n%s", diff)
 			}
 			for _, p := range got {
-				data, _ := os.ReadFile(filepath.Join(root, filepath.FromSlash(p)))
+				data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(p)))
+				if err != nil {
+					t.Fatal(err)
+				}
 				if diff := cmp.Diff(string(data), string(files[p].Data)); diff != "" {
 					t.Errorf("%s (-golden +rendered; PGCC_UPDATE=1 to accept):\n%s", p, diff)
 				}

@@ -91,20 +91,7 @@ func sqlSortedPaths(files map[string]File) []string {
 // sqlCheckGolden compares got with testdata/<name>; PGCC_UPDATE=1 rewrites it.
 func sqlCheckGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", filepath.FromSlash(name))
-	if os.Getenv("PGCC_UPDATE") == "1" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with PGCC_UPDATE=1 to create it)", err)
-	}
+	want := readGolden(t, filepath.Join("testdata", filepath.FromSlash(name)), got)
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the golden file (PGCC_UPDATE=1 to update):\n%s", name, sqlFirstDiff(string(want), string(got)))
 	}

@@ -97,19 +97,7 @@ var memUnitBytes = map[string]int64{"B": 1, "kB": 1 << 10, "8kB": 8 << 10, "MB":
 var timeUnitMS = map[string]int64{"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 // Bytes returns a memory value in bytes (ok false for other kinds); -1 stays -1.
-func (v Value) Bytes() (int64, bool) {
-	if v.kind != KindMemory {
-		return 0, false
-	}
-	if v.n == -1 && v.unit == "" {
-		return -1, true
-	}
-	u := v.unit
-	if u == "" {
-		u = v.base
-	}
-	return v.n * memUnitBytes[u], true
-}
+func (v Value) Bytes() (int64, bool) { return v.scaled(KindMemory, memUnitBytes) }
 
 // KB returns a memory value in kilobytes, as the reference normalisation
 // writes it (ok false for other kinds); -1 stays -1.
@@ -132,8 +120,13 @@ func (v Value) MB() (int64, bool) {
 
 // MS returns a duration value in milliseconds (ok false for other kinds);
 // -1 stays -1.
-func (v Value) MS() (int64, bool) {
-	if v.kind != KindDuration {
+func (v Value) MS() (int64, bool) { return v.scaled(KindDuration, timeUnitMS) }
+
+// scaled converts a value of kind k to the smallest unit of units: the written
+// unit, or the parameter's own unit for a unitless amount; a unitless -1 (the
+// "disabled" of many parameters) stays -1. ok is false for other kinds.
+func (v Value) scaled(k Kind, units map[string]int64) (int64, bool) {
+	if v.kind != k {
 		return 0, false
 	}
 	if v.n == -1 && v.unit == "" {
@@ -143,7 +136,7 @@ func (v Value) MS() (int64, bool) {
 	if u == "" {
 		u = v.base
 	}
-	return v.n * timeUnitMS[u], true
+	return v.n * units[u], true
 }
 
 // Equal reports whether two values are the same typed value written the same way.
