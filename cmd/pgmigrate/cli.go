@@ -18,7 +18,6 @@ import (
 	"github.com/pgcc-dev/pgcc/migrate/db"
 	"github.com/pgcc-dev/pgcc/migrate/journal"
 	"github.com/pgcc-dev/pgcc/migrate/plan"
-	"github.com/pgcc-dev/pgcc/migrate/run"
 )
 
 // Exit codes (README): 0 success, 1 the answer is no, 2 bad input or usage.
@@ -291,4 +290,23 @@ func sideLocks(ctx context.Context, cfg *config.Config, conns ...*db.Conn) error
 	return nil
 }
 
-var _ = run.CheckUntil
+// openSides opens both sides for purpose and takes their advisory locks
+// (migrate.md §7). An unreachable side is exit 1. On error nothing is left
+// open.
+func openSides(ctx context.Context, cfg *config.Config, o *db.Opener, purpose string) (src, dst *db.Conn, err error) {
+	src, err = o.Open(ctx, db.Source, purpose)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w%s", errAnswerNo, err.Error())
+	}
+	dst, err = o.Open(ctx, db.Destination, purpose)
+	if err != nil {
+		src.Close()
+		return nil, nil, fmt.Errorf("%w%s", errAnswerNo, err.Error())
+	}
+	if err := sideLocks(ctx, cfg, src, dst); err != nil {
+		src.Close()
+		dst.Close()
+		return nil, nil, err
+	}
+	return src, dst, nil
+}

@@ -154,7 +154,9 @@ func cmdRun(e *env, args []string) error {
 		// Doctor explains what is unreachable and how to fix it.
 		f := doctor.Collect(ctx, o, doctor.CollectOptions{State: st, NoProbe: true})
 		rep := doctor.Evaluate(cfg, f)
-		_ = plan.WriteFileAtomic(filepath.Join(dir, "data", "doctor.json"), rep.JSON(), 0o600)
+		if err := plan.WriteFileAtomic(filepath.Join(dir, "data", "doctor.json"), rep.JSON(), 0o600); err != nil {
+			e.log.Warn("cannot write data/doctor.json", "err", err.Error())
+		}
 		rep.WriteText(e.stdout)
 		return errAnswerNo
 	}
@@ -171,9 +173,12 @@ func cmdRun(e *env, args []string) error {
 	ids := map[string]string{}
 	for _, cn := range []*db.Conn{src, dst} {
 		var sid string
-		if cn.QueryRow(ctx, "SELECT system_identifier::text FROM pg_catalog.pg_control_system()").Scan(&sid) == nil {
-			ids[cn.Side] = sid
+		if err := cn.QueryRow(ctx, "SELECT system_identifier::text FROM pg_catalog.pg_control_system()").Scan(&sid); err != nil {
+			// The journaled system ids are what the identity check compares
+			// later runs with: a run must not start without them.
+			return fmt.Errorf("%wread the %s system identifier: %s", errAnswerNo, cn.Side, cn.Redact(err.Error()))
 		}
+		ids[cn.Side] = sid
 	}
 	if _, err := j.Append("run", journal.EventStart, "", journal.RunInfo{
 		Command: "run", StructureHash: p.StructureHash, SystemIDs: ids,
@@ -216,6 +221,8 @@ func cmdRun(e *env, args []string) error {
 		}
 		return fmt.Errorf("%w%s", errAnswerNo, err.Error())
 	}
-	_, _ = j.Append("run", journal.EventDone, "", map[string]string{"until": *until})
+	if _, err := j.Append("run", journal.EventDone, "", map[string]string{"until": *until}); err != nil {
+		return err
+	}
 	return nil
 }

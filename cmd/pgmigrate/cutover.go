@@ -9,7 +9,6 @@ import (
 
 	"github.com/pgcc-dev/pgcc/migrate/config"
 	"github.com/pgcc-dev/pgcc/migrate/cutover"
-	"github.com/pgcc-dev/pgcc/migrate/db"
 	"github.com/pgcc-dev/pgcc/migrate/faultinject"
 	"github.com/pgcc-dev/pgcc/migrate/journal"
 )
@@ -63,19 +62,12 @@ func switchCommand(e *env, c *common, kind string, yes bool, opts cutover.Option
 	ctx, cancel := signalContext()
 	defer cancel()
 	o := e.opener(cfg)
-	src, err := o.Open(ctx, db.Source, kind)
+	src, dst, err := openSides(ctx, cfg, o, kind)
 	if err != nil {
-		return fmt.Errorf("%w%s", errAnswerNo, err.Error())
-	}
-	defer src.Close()
-	dst, err := o.Open(ctx, db.Destination, kind)
-	if err != nil {
-		return fmt.Errorf("%w%s", errAnswerNo, err.Error())
-	}
-	defer dst.Close()
-	if err := sideLocks(ctx, cfg, src, dst); err != nil {
 		return err
 	}
+	defer src.Close()
+	defer dst.Close()
 	j, err := journal.Open(dir)
 	if err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 
@@ -104,5 +103,3 @@ func cmdStatus(e *env, args []string) error {
 		}
 	}
 }
-
-var _ = os.Stdout

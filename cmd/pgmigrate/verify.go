@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"time"
 
 	"github.com/pgcc-dev/pgcc/migrate/config"
-	"github.com/pgcc-dev/pgcc/migrate/db"
 	"github.com/pgcc-dev/pgcc/migrate/journal"
 	"github.com/pgcc-dev/pgcc/migrate/plan"
 	"github.com/pgcc-dev/pgcc/migrate/verify"
@@ -27,15 +27,22 @@ func cmdVerify(e *env, args []string) error {
 	if *format != "text" && *format != "json" {
 		return &usageError{msg: fmt.Sprintf("--format %q: want text or json", *format)}
 	}
+	for _, g := range *tables {
+		// A malformed glob matches nothing: verify would compare no table
+		// and pass.
+		if _, err := path.Match(g, ""); err != nil {
+			return &usageError{msg: fmt.Sprintf("--tables %q: %v", g, err)}
+		}
+	}
 	cfg, err := c.load(e, !*reportOnly)
 	if err != nil {
 		return err
 	}
 	dir := cfg.Dir()
-	path := filepath.Join(dir, "verify.json")
+	report := filepath.Join(dir, "verify.json")
 	if *reportOnly {
 		c.setupLog(e, "")
-		data, err := os.ReadFile(path)
+		data, err := os.ReadFile(report)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
 				return fmt.Errorf("%w: no verify.json yet in %s; run pgmigrate verify", config.ErrUsage, dir)
@@ -65,19 +72,12 @@ func cmdVerify(e *env, args []string) error {
 	ctx, cancel := signalContext()
 	defer cancel()
 	o := e.opener(cfg)
-	src, err := o.Open(ctx, db.Source, "verify-lock")
+	src, dst, err := openSides(ctx, cfg, o, "verify-lock")
 	if err != nil {
-		return fmt.Errorf("%w%s", errAnswerNo, err.Error())
-	}
-	defer src.Close()
-	dst, err := o.Open(ctx, db.Destination, "verify-lock")
-	if err != nil {
-		return fmt.Errorf("%w%s", errAnswerNo, err.Error())
-	}
-	defer dst.Close()
-	if err := sideLocks(ctx, cfg, src, dst); err != nil {
 		return err
 	}
+	defer src.Close()
+	defer dst.Close()
 	v := &verify.Verifier{Cfg: cfg, Opener: o, State: st, Log: e.log, Opts: verify.Options{Tables: *tables}}
 	// Test hook: a short wait for the replica before a recheck.
 	if d, err := time.ParseDuration(e.getenv("PGMIGRATE_CATCHUP_TIMEOUT")); err == nil {
@@ -87,7 +87,7 @@ func cmdVerify(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w%s", errAnswerNo, err.Error())
 	}
-	if err := plan.WriteFileAtomic(path, rep.JSON(), 0o600); err != nil {
+	if err := plan.WriteFileAtomic(report, rep.JSON(), 0o600); err != nil {
 		return err
 	}
 	return printVerify(e, rep, *format)

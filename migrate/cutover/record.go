@@ -237,23 +237,7 @@ func lastAttempt(recs []journal.Record, kind string) *attemptLog {
 			if r.Decode(&in) != nil {
 				continue
 			}
-			switch in.Kind {
-			case IntentPause:
-				a.Paused = append(a.Paused, in.Entries...)
-			case IntentSeal:
-				x := in
-				a.Seal = &x
-			case IntentPGB:
-				a.Edits[in.Entry] = in
-			case IntentHook:
-				a.Hook = true
-			case IntentPONR:
-				a.PONR = true
-			case IntentRSlot:
-				a.RSlot = in.Slot
-			case IntentUnsealNew:
-				a.UnsealedNew = true
-			}
+			a.apply(in)
 		case r.Event == journal.EventDone && len(r.Step) > len(kind) && r.Step[:len(kind)+1] == kind+".":
 			a.Steps[r.Step[len(kind)+1:]] = true
 		}
@@ -299,16 +283,5 @@ func UnsealStatements(recs []journal.Record, side string) []string {
 	if a == nil || a.Seal == nil {
 		return nil
 	}
-	s := a.Seal
-	var stmts []string
-	for _, l := range s.Layers {
-		if l == "trigger" {
-			stmts = append(stmts, sealSQL(0))
-		}
-	}
-	stmts = append(stmts, grantSQL(s.ACLs)...)
-	if s.ConnLimit != nil {
-		stmts = append(stmts, connLimitSQL(s.Database, *s.ConnLimit))
-	}
-	return stmts
+	return unsealSQL(a.Seal)
 }

@@ -152,17 +152,23 @@ func (t *attempt) repoint(c *console) error {
 	if err := writeConfig(t.op, c.entry, replaceLine(data, line.index, newLine)); err != nil {
 		return fmt.Errorf("%s: %w", c.name(), err)
 	}
+	return t.reloadAndConfirm(c, newLine, " (check the pgbouncer log)")
+}
+
+// reloadAndConfirm RELOADs c's pgbouncer and checks that SHOW DATABASES
+// follows line; hint ends the error.
+func (t *attempt) reloadAndConfirm(c *console, line, hint string) error {
 	if err := c.reload(t.op); err != nil {
 		return err
 	}
-	host, port, dbname := t.expectFor(c, newLine)
+	host, port, dbname := t.expectFor(c, line)
 	row, err := c.database(t.op)
 	if err != nil {
 		return err
 	}
 	if !pointsAt(row, host, port, dbname) {
-		return fmt.Errorf("%s: after RELOAD, SHOW DATABASES shows %s:%s/%s, not %s:%d/%s (check the pgbouncer log)",
-			c.name(), row["host"], row["port"], row["database"], host, port, dbname)
+		return fmt.Errorf("%s: after RELOAD, SHOW DATABASES shows %s:%s/%s, not %s:%d/%s%s",
+			c.name(), row["host"], row["port"], row["database"], host, port, dbname, hint)
 	}
 	return nil
 }
@@ -253,8 +259,8 @@ func (t *attempt) unsealNew() error {
 	return unsealStmts(t.op, t.d.newCtl, t.prev.Seal)
 }
 
-// unsealStmts undoes a seal intent on c: seal 0, grants, connection limit.
-func unsealStmts(ctx context.Context, c *db.Conn, s *Intent) error {
+// unsealSQL lists what undoes a seal intent: seal 0, grants, connection limit.
+func unsealSQL(s *Intent) []string {
 	var stmts []string
 	for _, l := range s.Layers {
 		if l == "trigger" {
@@ -265,6 +271,12 @@ func unsealStmts(ctx context.Context, c *db.Conn, s *Intent) error {
 	if s.ConnLimit != nil {
 		stmts = append(stmts, connLimitSQL(s.Database, *s.ConnLimit))
 	}
+	return stmts
+}
+
+// unsealStmts undoes a seal intent on c.
+func unsealStmts(ctx context.Context, c *db.Conn, s *Intent) error {
+	stmts := unsealSQL(s)
 	if len(stmts) == 0 {
 		return nil
 	}

@@ -77,6 +77,22 @@ func (b *builder) add(id, sev, status string, obj, evidence, fix, side string) {
 	b.checks = append(b.checks, c)
 }
 
+// perObject passes with passEv when objs is empty, else fails once per
+// object with ev and, when fix is not nil, fix(object) on side.
+func (b *builder) perObject(id, sev string, objs []string, passEv, ev string, fix func(string) string, side string) {
+	if len(objs) == 0 {
+		b.pass(id, sev, passEv)
+		return
+	}
+	for _, o := range objs {
+		if fix == nil {
+			b.fail(id, sev, o, ev, "", "")
+		} else {
+			b.fail(id, sev, o, ev, fix(o), side)
+		}
+	}
+}
+
 func (b *builder) pass(id, sev, evidence string) { b.add(id, sev, Pass, "", evidence, "", "") }
 func (b *builder) skip(id, sev, why string)      { b.add(id, sev, Skip, "", why, "", "") }
 func (b *builder) fail(id, sev, obj, evidence, fix, side string) {
@@ -120,6 +136,14 @@ func Evaluate(cfg *config.Config, f *Facts) *Report {
 }
 
 func (b *builder) both() bool { return b.f.Src.Up && b.f.Dst.Up }
+
+func (b *builder) needBoth(id, sev string) bool {
+	if !b.both() {
+		b.skip(id, sev, "a side is unreachable")
+		return false
+	}
+	return true
+}
 
 func (b *builder) needSrc(id, sev string) bool {
 	if !b.f.Src.Up {
@@ -228,8 +252,7 @@ func alterSystem(name, value, apply string) string {
 
 func (b *builder) versions() {
 	const id, sev = "versions", Blocker
-	if !b.both() {
-		b.skip(id, sev, "a side is unreachable")
+	if !b.needBoth(id, sev) {
 		return
 	}
 	s, d := b.f.Src.Version, b.f.Dst.Version
@@ -250,8 +273,7 @@ func (b *builder) versions() {
 
 func (b *builder) primaries() {
 	const id, sev = "primaries", Blocker
-	if !b.both() {
-		b.skip(id, sev, "a side is unreachable")
+	if !b.needBoth(id, sev) {
 		return
 	}
 	ok := true
@@ -270,8 +292,7 @@ func (b *builder) primaries() {
 
 func (b *builder) identity() {
 	const id, sev = "identity", Blocker
-	if !b.both() {
-		b.skip(id, sev, "a side is unreachable")
+	if !b.needBoth(id, sev) {
 		return
 	}
 	ok := true
@@ -428,8 +449,7 @@ func (b *builder) totalBytes() int64 {
 
 func (b *builder) srcSlotWalLimit() {
 	const id = "src-slot-wal-limit"
-	if !b.f.Src.Up {
-		b.skip(id, Warning, "source unreachable")
+	if !b.needSrc(id, Warning) {
 		return
 	}
 	if b.f.Src.Version < 130000 {
@@ -738,8 +758,7 @@ func (b *builder) rls() {
 
 func (b *builder) roles() {
 	const id = "roles"
-	if !b.both() {
-		b.skip(id, Blocker, "a side is unreachable")
+	if !b.needBoth(id, Blocker) {
 		return
 	}
 	ok := true
@@ -781,8 +800,7 @@ func (b *builder) secrets() {
 
 func (b *builder) noKey() {
 	const id = "no-key"
-	if !b.f.Src.Up {
-		b.skip(id, Blocker, "source unreachable")
+	if !b.needSrc(id, Blocker) {
 		return
 	}
 	mode := b.cfg.Tables.NoKey
@@ -822,17 +840,11 @@ func (b *builder) identityFull() {
 	if !b.needSrc(id, sev) {
 		return
 	}
-	if len(b.f.IdentityFull) == 0 {
-		b.pass(id, sev, "no table uses REPLICA IDENTITY FULL")
-		return
+	ev := "REPLICA IDENTITY FULL: more WAL"
+	if b.f.Dst.Up && b.f.Dst.Version < 160000 {
+		ev += ", and a sequential scan per UPDATE/DELETE on the destination"
 	}
-	for _, t := range b.f.IdentityFull {
-		ev := "REPLICA IDENTITY FULL: more WAL"
-		if b.f.Dst.Up && b.f.Dst.Version < 160000 {
-			ev += ", and a sequential scan per UPDATE/DELETE on the destination"
-		}
-		b.fail(id, sev, t, ev, "", "")
-	}
+	b.perObject(id, sev, b.f.IdentityFull, "no table uses REPLICA IDENTITY FULL", ev, nil, "")
 }
 
 func (b *builder) unlogged() {
@@ -844,13 +856,8 @@ func (b *builder) unlogged() {
 	if !b.needSrc(id, sev) {
 		return
 	}
-	if len(b.f.Unlogged) == 0 {
-		b.pass(id, sev, "no unlogged table")
-		return
-	}
-	for _, t := range b.f.Unlogged {
-		b.fail(id, sev, t, "unlogged: not published, created empty on the destination", "ALTER TABLE "+t+" SET LOGGED;", "source")
-	}
+	b.perObject(id, sev, b.f.Unlogged, "no unlogged table", "unlogged: not published, created empty on the destination",
+		func(t string) string { return "ALTER TABLE " + t + " SET LOGGED;" }, "source")
 }
 
 func (b *builder) largeObjects() {
@@ -955,8 +962,7 @@ func versionLess(a, b string) bool {
 
 func (b *builder) extensions() {
 	const id = "extensions"
-	if !b.both() {
-		b.skip(id, Blocker, "a side is unreachable")
+	if !b.needBoth(id, Blocker) {
 		return
 	}
 	names := make([]string, 0, len(b.f.Src.Extensions))
@@ -990,13 +996,8 @@ func (b *builder) excludedUserSchema() {
 	if !b.needSrc(id, sev) {
 		return
 	}
-	if len(b.f.ExcludedWithTables) == 0 {
-		b.pass(id, sev, "no excluded schema holds user tables")
-		return
-	}
-	for _, s := range b.f.ExcludedWithTables {
-		b.fail(id, sev, s, "schema.exclude_schemas excludes this schema, but it holds tables: neither schema nor data are migrated", "", "")
-	}
+	b.perObject(id, sev, b.f.ExcludedWithTables, "no excluded schema holds user tables",
+		"schema.exclude_schemas excludes this schema, but it holds tables: neither schema nor data are migrated", nil, "")
 }
 
 func (b *builder) fkToExcluded() {
@@ -1004,19 +1005,13 @@ func (b *builder) fkToExcluded() {
 	if !b.needSrc(id, sev) {
 		return
 	}
-	if len(b.f.FKToExcluded) == 0 {
-		b.pass(id, sev, "no foreign key points to a table that is not migrated")
-		return
-	}
-	for _, fk := range b.f.FKToExcluded {
-		b.fail(id, sev, fk, "a foreign key of a migrated table points to a table that is not migrated: post-data would fail", "", "")
-	}
+	b.perObject(id, sev, b.f.FKToExcluded, "no foreign key points to a table that is not migrated",
+		"a foreign key of a migrated table points to a table that is not migrated: post-data would fail", nil, "")
 }
 
 func (b *builder) dstSchema() {
 	const id, sev = "dst-schema", Blocker
-	if !b.both() {
-		b.skip(id, sev, "a side is unreachable")
+	if !b.needBoth(id, sev) {
 		return
 	}
 	ok := true
@@ -1056,8 +1051,7 @@ func (b *builder) dstSchema() {
 
 func (b *builder) dstNotEmpty() {
 	const id = "dst-not-empty"
-	if !b.both() {
-		b.skip(id, Blocker, "a side is unreachable")
+	if !b.needBoth(id, Blocker) {
 		return
 	}
 	if b.f.DstRowsErr != "" {
@@ -1091,19 +1085,13 @@ func (b *builder) dstTriggersFire() {
 	if !b.needDst(id, sev) {
 		return
 	}
-	if len(b.f.DstTriggers) == 0 {
-		b.pass(id, sev, "no ENABLE ALWAYS/REPLICA trigger or rule on migrated destination tables")
-		return
-	}
-	for _, t := range b.f.DstTriggers {
-		b.fail(id, sev, t, "fires during apply (ENABLE ALWAYS or REPLICA)", "", "")
-	}
+	b.perObject(id, sev, b.f.DstTriggers, "no ENABLE ALWAYS/REPLICA trigger or rule on migrated destination tables",
+		"fires during apply (ENABLE ALWAYS or REPLICA)", nil, "")
 }
 
 func (b *builder) locale() {
 	const id = "locale"
-	if !b.both() {
-		b.skip(id, Warning, "a side is unreachable")
+	if !b.needBoth(id, Warning) {
 		return
 	}
 	s, d := b.f.Src, b.f.Dst
@@ -1142,8 +1130,7 @@ func (b *builder) disk() {
 
 func (b *builder) foreignObjects() {
 	const id, sev = "foreign-objects", Blocker
-	if !b.both() {
-		b.skip(id, sev, "a side is unreachable")
+	if !b.needBoth(id, sev) {
 		return
 	}
 	ok := true

@@ -284,18 +284,24 @@ FROM (SELECT r.rolname AS name, a.rolpassword AS password, r.rolcanlogin AS logi
       WHERE r.rolname !~ '^pg_' AND r.rolname !~ '^dbrole_'
         AND r.rolname NOT IN (` + sqltext.LiteralList(skipNames(cfg)) + `)) u;
 `
-	return header(cfg, "check-user") + guard(cfg) + `
-OUTPUT="data/pg_users.json"
-SQLFILE="data/check-user.sql"
-` + heredoc(`"${SQLFILE}"`, sql) + `
-#--------------------------------------------------------------#
+	return sourceCheck(cfg, "check-user", "data/pg_users.json", sql, `#--------------------------------------------------------------#
 # Execute
 #--------------------------------------------------------------#
-log_info "check src users: ${SRCCLS}.${SRCDB}"
+`, "check src users", "-AXtw", " (pg_users for the destination; passwords are SCRAM verifiers)")
+}
+
+// sourceCheck is a check-* script that writes sql to data/<name>.sql, runs
+// it on the source with psql's flags into output and shows the result.
+// banner precedes the run; note follows "<name> result".
+func sourceCheck(cfg *config.Config, name, output, sql, banner, title, flags, note string) string {
+	return header(cfg, name) + guard(cfg) + `
+OUTPUT="` + output + `"
+SQLFILE="data/` + name + `.sql"
+` + heredoc(`"${SQLFILE}"`, sql) + "\n" + banner + `log_info "` + title + `: ${SRCCLS}.${SRCDB}"
 log_info "  - SRC URL : ${SRCPG}"
 log_info "  - OUTPUT  : ${OUTPUT}"
-psql "${SRCPG}" -AXtw -v ON_ERROR_STOP=1 -f "${SQLFILE}" -o "${OUTPUT}"
-log_info "check-user result (pg_users for the destination; passwords are SCRAM verifiers):"
+psql "${SRCPG}" ` + flags + ` -v ON_ERROR_STOP=1 -f "${SQLFILE}" -o "${OUTPUT}"
+log_info "` + name + ` result` + note + `:"
 cat "${OUTPUT}"
 `
 }
@@ -312,34 +318,15 @@ WHERE NOT d.datistemplate AND d.datname <> 'postgres';
 SELECT json_build_object('extensions', coalesce(json_agg(json_build_object('name', extname, 'version', extversion, 'schema', extnamespace::regnamespace::text) ORDER BY extname), '[]'::json))
 FROM pg_catalog.pg_extension;
 `
-	return header(cfg, "check-db") + guard(cfg) + `
-OUTPUT="data/pg_databases.json"
-SQLFILE="data/check-db.sql"
-` + heredoc(`"${SQLFILE}"`, sql) + `
-log_info "check src databases: ${SRCCLS}.${SRCDB}"
-log_info "  - SRC URL : ${SRCPG}"
-log_info "  - OUTPUT  : ${OUTPUT}"
-psql "${SRCPG}" -AXtw -v ON_ERROR_STOP=1 -f "${SQLFILE}" -o "${OUTPUT}"
-log_info "check-db result:"
-cat "${OUTPUT}"
-`
+	return sourceCheck(cfg, "check-db", "data/pg_databases.json", sql, "", "check src databases", "-AXtw", "")
 }
 
 func checkHBA(cfg *config.Config) string {
 	sql := `SELECT line_number, type, database, user_name, address, netmask, auth_method, options, error
 FROM pg_catalog.pg_hba_file_rules ORDER BY line_number;
 `
-	return header(cfg, "check-hba") + guard(cfg) + `
-OUTPUT="data/hba.data"
-SQLFILE="data/check-hba.sql"
-` + heredoc(`"${SQLFILE}"`, sql) + `
-log_info "check src hba rules: ${SRCCLS}.${SRCDB}"
-log_info "  - SRC URL : ${SRCPG}"
-log_info "  - OUTPUT  : ${OUTPUT}"
-psql "${SRCPG}" -Xw -v ON_ERROR_STOP=1 -f "${SQLFILE}" -o "${OUTPUT}"
-log_info "check-hba result (the destination needs a rule for the subscription: host ${SRCDB} <repl user> ${DSTIP}/32):"
-cat "${OUTPUT}"
-`
+	return sourceCheck(cfg, "check-hba", "data/hba.data", sql, "", "check src hba rules", "-Xw",
+		" (the destination needs a rule for the subscription: host ${SRCDB} <repl user> ${DSTIP}/32)")
 }
 
 func checkRepl(cfg *config.Config) string {
@@ -383,17 +370,8 @@ WHERE (c.relkind NOT IN ('r', 'i', 'v', 'S', 'I', 'c', 't') OR c.relpersistence 
 ORDER BY 1, 2;
 SELECT count(*) AS large_objects FROM pg_catalog.pg_largeobject_metadata;
 `
-	return header(cfg, "check-misc") + guard(cfg) + `
-OUTPUT="data/misc.data"
-SQLFILE="data/check-misc.sql"
-` + heredoc(`"${SQLFILE}"`, sql) + `
-log_info "check misc objects: ${SRCCLS}.${SRCDB}"
-log_info "  - SRC URL : ${SRCPG}"
-log_info "  - OUTPUT  : ${OUTPUT}"
-psql "${SRCPG}" -Xw -v ON_ERROR_STOP=1 -f "${SQLFILE}" -o "${OUTPUT}"
-log_info "check-misc result (m: matview, p: partitioned, f: foreign; unlogged tables arrive empty; large objects are not replicated):"
-cat "${OUTPUT}"
-`
+	return sourceCheck(cfg, "check-misc", "data/misc.data", sql, "", "check misc objects", "-Xw",
+		" (m: matview, p: partitioned, f: foreign; unlogged tables arrive empty; large objects are not replicated)")
 }
 
 func copySchema(cfg *config.Config) string {

@@ -184,6 +184,16 @@ const qualifyingIndexSQL = `LEFT JOIN LATERAL (
                       WHERE a.attrelid = l.oid AND a.attnum = ANY (x.indkey) AND NOT a.attnotnull)
     ORDER BY i.relname COLLATE "C" LIMIT 1) ix ON true`
 
+// noKeyLeavesSQL is the FROM … ORDER BY shared by NoKeySQL (doctor) and
+// FixIdentityGenerator (step 2), so both propose the same fix for the same
+// leaves: the unkeyed leaves with n, l and their qualifying index ix.
+const noKeyLeavesSQL = "FROM pgm_leaf f\n" +
+	"JOIN pg_catalog.pg_class l ON l.oid = f.relid\n" +
+	"JOIN pg_catalog.pg_namespace n ON n.oid = l.relnamespace\n" +
+	qualifyingIndexSQL + "\n" +
+	"WHERE NOT f.keyed\n" +
+	"ORDER BY n.nspname COLLATE \"C\", l.relname COLLATE \"C\""
+
 // NoKeySQL lists the leaves that are not keyed, with their replica identity
 // and the fix: schema, name, relreplident, fix SQL.
 func NoKeySQL(cfg *config.Config) string {
@@ -191,12 +201,7 @@ func NoKeySQL(cfg *config.Config) string {
 		"SELECT n.nspname, l.relname, l.relreplident::text,\n" +
 		"       format('ALTER TABLE %I.%I REPLICA IDENTITY %s;', n.nspname, l.relname,\n" +
 		"              COALESCE('USING INDEX ' || quote_ident(ix.relname), 'FULL'))\n" +
-		"FROM pgm_leaf f\n" +
-		"JOIN pg_catalog.pg_class l ON l.oid = f.relid\n" +
-		"JOIN pg_catalog.pg_namespace n ON n.oid = l.relnamespace\n" +
-		qualifyingIndexSQL + "\n" +
-		"WHERE NOT f.keyed\n" +
-		"ORDER BY n.nspname COLLATE \"C\", l.relname COLLATE \"C\""
+		noKeyLeavesSQL
 }
 
 // FixIdentityGenerator yields the no-key fixes (step 2), one statement per row.
@@ -204,12 +209,7 @@ func FixIdentityGenerator(cfg *config.Config) string {
 	return TablesCTE(cfg) +
 		"SELECT format('ALTER TABLE %I.%I REPLICA IDENTITY %s', n.nspname, l.relname,\n" +
 		"              COALESCE('USING INDEX ' || quote_ident(ix.relname), 'FULL'))\n" +
-		"FROM pgm_leaf f\n" +
-		"JOIN pg_catalog.pg_class l ON l.oid = f.relid\n" +
-		"JOIN pg_catalog.pg_namespace n ON n.oid = l.relnamespace\n" +
-		qualifyingIndexSQL + "\n" +
-		"WHERE NOT f.keyed\n" +
-		"ORDER BY n.nspname COLLATE \"C\", l.relname COLLATE \"C\""
+		noKeyLeavesSQL
 }
 
 // publishedRelsSQL selects the relations the publication lists: roots on

@@ -221,9 +221,14 @@ func (s *Status) readFailed(c *db.Conn, what string, err error) {
 
 // Sample takes one refresh.
 func (w *Watcher) Sample(ctx context.Context) *Status {
-	recs, _ := journal.Read(w.Dir)
+	recs, jerr := journal.Read(w.Dir)
 	st := journal.Reduce(recs)
 	s := &Status{Format: 1, Migration: w.Cfg.Names.ID, Phase: st.Phase, Step: st.LastStep, Health: []string{}, Tables: []Table{}, at: time.Now()}
+	if jerr != nil {
+		// Without the journal, phase, step and table progress are unknown:
+		// that is not a healthy migration.
+		s.Health = append(s.Health, "cannot read the journal: "+jerr.Error())
+	}
 	n := w.Cfg.Names
 	src, err := w.conn(ctx, db.Source)
 	if err != nil {

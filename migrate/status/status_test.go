@@ -1,7 +1,9 @@
 package status
 
 import (
+	"context"
 	"errors"
+	"github.com/pgcc-dev/pgcc/migrate/config"
 	"github.com/pgcc-dev/pgcc/migrate/db"
 	"os"
 	"path/filepath"
@@ -153,5 +155,36 @@ func TestReadFailed(t *testing.T) {
 	}
 	if s.Healthy() {
 		t.Errorf("healthy with failed reads")
+	}
+}
+
+// TestSampleUnreadableJournal: a journal that cannot be read makes the
+// sample unhealthy instead of reporting an empty migration.
+func TestSampleUnreadableJournal(t *testing.T) {
+	cfg, err := config.Parse("m.yml", []byte(`src_cls: pg-meta
+src_db: meta
+src_ip: 127.0.0.1
+dst_cls: pg-test
+dst_db: test
+dst_ip: 127.0.0.1
+src_pg: postgres://u@127.0.0.1:1/meta?connect_timeout=1
+dst_pg: postgres://u@127.0.0.1:1/test?connect_timeout=1
+`), config.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "journal.jsonl")
+	if err := os.Mkdir(path, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	w := &Watcher{Cfg: cfg, Opener: &db.Opener{Cfg: cfg}, Dir: dir}
+	defer w.Close()
+	s := w.Sample(context.Background())
+	if len(s.Health) == 0 || s.Health[0] != "cannot read the journal: read journal: read "+path+": is a directory" {
+		t.Errorf("health: %q", s.Health)
+	}
+	if s.Healthy() {
+		t.Errorf("healthy with an unreadable journal")
 	}
 }

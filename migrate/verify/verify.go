@@ -232,51 +232,63 @@ func (v *Verifier) tables(ctx context.Context, src *db.Conn) ([]tableMeta, error
 			list = append(list, sqltext.QualifiedIdent(s, t))
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
 	var out []tableMeta
 	for _, name := range list {
 		var nsp, rel, kind string
 		err := src.QueryRow(ctx, "SELECT n.nspname::text, c.relname::text, c.relkind::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = pg_catalog.to_regclass($1)", name).Scan(&nsp, &rel, &kind)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue // vanished from the source since it was listed
+		}
 		if err != nil {
-			continue // vanished: reported as a mismatch by the count on the other side only if present there
+			return nil, err
 		}
 		m := tableMeta{name: name, plain: nsp + "." + rel, kind: kind}
 		if !v.selected(m.plain) {
 			continue
 		}
-		rows, err := src.Query(ctx, `SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
-			WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, name)
-		if err != nil {
+		if m.cols, err = queryColumns(ctx, src, `SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
+			WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, name); err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var c column
-			if rows.Scan(&c.name, &c.typ) == nil {
-				c.name = sqltext.Ident(c.name)
-				m.cols = append(m.cols, c)
-			}
-		}
-		rows.Close()
 		// Key: the primary key, else the replica identity index (first leaf for a partitioned root).
-		rows, err = src.Query(ctx, `SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod)
+		if m.keyCols, err = queryColumns(ctx, src, `SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod)
 			FROM (SELECT i.indrelid, i.indkey FROM pg_catalog.pg_index i WHERE i.indrelid = pg_catalog.to_regclass($1) AND (i.indisprimary OR i.indisreplident)
 			      ORDER BY i.indisprimary DESC LIMIT 1) x
 			CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY k(attnum, ord)
-			JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum ORDER BY k.ord`, name)
-		if err != nil {
+			JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum ORDER BY k.ord`, name); err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var c column
-			if rows.Scan(&c.name, &c.typ) == nil {
-				c.name = sqltext.Ident(c.name)
-				m.keyCols = append(m.keyCols, c)
-			}
-		}
-		rows.Close()
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// queryColumns reads (name, type) rows for table name; names come back
+// quoted. A row that cannot be read is an error: a column left out would
+// change the row hash or the key without a word.
+func queryColumns(ctx context.Context, c *db.Conn, sql, name string) ([]column, error) {
+	rows, err := c.Query(ctx, sql, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var cols []column
+	for rows.Next() {
+		var col column
+		if err := rows.Scan(&col.name, &col.typ); err != nil {
+			return nil, fmt.Errorf("columns of %s: %w", name, err)
+		}
+		col.name = sqltext.Ident(col.name)
+		cols = append(cols, col)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("columns of %s: %w", name, err)
+	}
+	return cols, nil
 }
 
 func (v *Verifier) selected(plain string) bool {
