@@ -308,7 +308,7 @@ type Service struct {
 func decodeService(n *schema.Node, path string, def bool) *Service {
 	s := &Service{obj: decodeObj(n, path), Default: def}
 	s.Name = s.str("name")
-	s.Port, _ = AsInt(s.Raw["port"])
+	s.Port, _ = AsInt(s.Raw["port"]) // port!: #Port in schema/cue/objects.cue: validated before decoding
 	s.Selector = s.str("selector")
 	s.Backup = s.str("backup")
 	s.Dest = s.str("dest")

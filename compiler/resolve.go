@@ -142,9 +142,8 @@ func (c *compilation) run() *Result {
 	}
 	// Stage 2: shape, per unit, concurrently.
 	units := []schema.Unit{{Maps: []schema.VarMap{{Path: "all.vars", Vars: c.inv.Vars}}}}
-	for i, e := range c.cliVars {
+	for _, e := range c.cliVars {
 		units = append(units, schema.Unit{Maps: []schema.VarMap{{Path: "", Vars: &schema.Node{Kind: schema.MapKind, Keys: []*schema.Entry{e}}}}})
-		_ = i
 	}
 	for _, g := range c.inv.Groups {
 		holds := false

@@ -1,10 +1,8 @@
 package compiler
 
 import (
-	"fmt"
 	"reflect"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -433,8 +431,7 @@ func (c *compilation) checkObjects(f *Fleet, cl *Cluster) {
 				c.objErr(g.Src, "obj-grant", "role %q cannot be granted to itself", g.Name)
 				continue
 			}
-			if a, ok := absent[g.Name]; ok {
-				_ = a
+			if _, ok := absent[g.Name]; ok {
 				c.objErr(g.Src, "obj-absent", "role %q has state: absent and cannot be granted", g.Name)
 				continue
 			}
@@ -676,6 +673,4 @@ func (c *compilation) checkCross(f *Fleet) {
 			}
 		}
 	}
-	_ = sort.Strings
-	_ = fmt.Sprint
 }

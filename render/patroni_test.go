@@ -340,12 +340,17 @@ func TestPatroniGoldens(t *testing.T) {
 			if update {
 				return
 			}
-			_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-				if err == nil && !d.IsDir() && !seen[p] {
+			if err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				if !d.IsDir() && !seen[p] {
 					t.Errorf("golden %s was not rendered", p)
 				}
 				return nil
-			})
+			}); err != nil {
+				t.Fatalf("listing goldens: %v", err)
+			}
 			// Determinism: a second render gives the same bytes.
 			again := patroniFiles(t, patroniCompile(t, tc.vars, in), tc.clusters...)
 			for p, file := range files {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -63,7 +64,12 @@ func cmdStatus(e *env, args []string) error {
 			if s != nil {
 				rw.Write(s.Metrics())
 			}
-			recs, _ := journal.Read(cfg.Dir())
+			recs, err := journal.Read(cfg.Dir())
+			if err != nil {
+				// No step metrics rather than all-empty ones that look like "not started".
+				fmt.Fprintf(rw, "# cannot read the journal: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+				return
+			}
 			st := journal.Reduce(recs)
 			steps := map[string]string{}
 			for k, v := range st.Steps {

@@ -191,11 +191,14 @@ func (p *Plan) Write(dir string) error {
 	if err := os.MkdirAll(filepath.Join(dir, "sql"), 0o700); err != nil {
 		return fmt.Errorf("create plan directory: %w", err)
 	}
+	// The pattern is fixed and valid, so Glob cannot fail; a stale step file
+	// that cannot be removed would pass for part of this plan: an error.
 	old, _ := filepath.Glob(filepath.Join(dir, "sql", "*.sql"))
 	for _, f := range old {
-		rel, _ := filepath.Rel(dir, f)
-		if _, keep := files[filepath.ToSlash(rel)]; !keep {
-			_ = os.Remove(f)
+		if _, keep := files["sql/"+filepath.Base(f)]; !keep {
+			if err := os.Remove(f); err != nil && !os.IsNotExist(err) {
+				return fmt.Errorf("remove stale plan file: %w", err)
+			}
 		}
 	}
 	names := make([]string, 0, len(files))
